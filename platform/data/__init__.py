@@ -1,0 +1,1 @@
+"""Data layer: canonical schemas, loaders from public formats, preprocessing, splits and transitions."""

@@ -1,0 +1,74 @@
+"""Start Ray sized for the machine it runs on (see notes on 2-core machines in RAY_NOTES.md)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Logical CPUs to announce on a small machine: more than the physical cores, so that long-lived actors
+# (learners, prelearners, actor pools, replicas) never reserve every CPU and starve Ray Data's read tasks.
+MIN_LOGICAL_CPUS = 4
+
+
+def default_env() -> dict[str, str]:
+    """Variables every learec process and Ray worker should have."""
+    return {
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+def init_ray(
+    num_cpus: int | None = None,
+    address: str | None = None,
+    runtime_env: dict[str, Any] | None = None,
+    object_store_mb: int = 512,
+) -> Any:
+    """Connect to ``address`` (a running cluster, or ``auto``) or start a small local Ray.
+
+    Locally, Ray's token auth is switched off unless the user set ``RAY_AUTH_MODE``: the local cluster
+    lives only for this process. On a real cluster the caller's auth settings are kept.
+    """
+    for key, value in default_env().items():
+        if key != "OMP_NUM_THREADS":
+            os.environ.setdefault(key, value)
+    address = address or os.environ.get("RAY_ADDRESS")
+    import ray
+
+    if ray.is_initialized():
+        return ray
+    env = {"env_vars": dict(default_env())}
+    if runtime_env:
+        env_vars = {**env["env_vars"], **runtime_env.get("env_vars", {})}
+        env = {**env, **runtime_env, "env_vars": env_vars}
+    if address:
+        log.info("connecting to Ray at %s", address)
+        ray.init(address=address, runtime_env=env, log_to_driver=False, configure_logging=False)
+    else:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        cpus = num_cpus or max(MIN_LOGICAL_CPUS, os.cpu_count() or 1)
+        log.info("starting local Ray with %d logical CPUs", cpus)
+        ray.init(
+            num_cpus=cpus,
+            include_dashboard=False,
+            object_store_memory=object_store_mb * 2**20,
+            log_to_driver=False,
+            configure_logging=False,
+            runtime_env=env,
+        )
+    import ray.data
+
+    ray.data.DataContext.get_current().enable_progress_bars = bool(os.environ.get("LEAREC_PROGRESS"))
+    return ray
+
+
+def cluster_gpus() -> int:
+    """GPUs the connected cluster has (0 on a CPU-only machine)."""
+    import ray
+
+    return int(ray.cluster_resources().get("GPU", 0))

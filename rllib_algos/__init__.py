@@ -1,0 +1,1 @@
+"""rllib_algos package."""

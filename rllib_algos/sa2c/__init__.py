@@ -1,0 +1,1 @@
+"""sa2c package."""

@@ -1,0 +1,1 @@
+"""snqn package."""

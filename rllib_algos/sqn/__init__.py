@@ -1,0 +1,1 @@
+"""sqn package."""
