@@ -124,7 +124,12 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, *, where: str = ""
             f"unknown key {prefix}{unknown[0]}; known keys: {', '.join(sorted(names))}"
         )
     kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in values.items()}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        if where and not str(exc).startswith(where):
+            raise ValueError(f"{where}: {exc}") from None
+        raise
 
 
 def replace(config: T, **changes: Any) -> T:
