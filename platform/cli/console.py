@@ -59,3 +59,16 @@ def done(message: str) -> None:
 
 def error(message: str) -> None:
     console.print(f"[bold red]error:[/] {message}")
+
+
+def print_metrics(metrics: dict[str, Any], title: str = "metrics") -> None:
+    """A two-column table of metric name -> value (floats to 4 decimals)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in sorted(metrics):
+        value = metrics[key]
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)

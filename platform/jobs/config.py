@@ -1,0 +1,110 @@
+"""The run configuration: one section per component, each the component's own config dataclass.
+
+A YAML file mirrors this structure (``shop:``, ``prep:``, ``le:``, ...); ``learec run --help`` lists every
+field as ``--<section>-<field>``. The resolved config (every default written out) is saved as
+``runs/<name>/resolved.yaml`` so a run can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from learec.platform.common.fields import opt
+from learec.platform.data.prepare import PrepConfig
+from learec.platform.eval.protocol import EvalConfig
+from learec.platform.labeling.pipeline import LabelingConfig
+from learec.platform.le.config import LEConfig
+from learec.platform.sim.shop import ShopConfig
+from learec.rllib_algos.common.runner import TrainConfig
+
+Variant = Literal["base", "le_state", "le_reward", "le", "lea"]
+
+# What each experiment variant switches on (LEA.md §4): the LE hooks are switches of every RL algorithm.
+VARIANT_SWITCHES: dict[str, dict[str, object]] = {
+    "base": {},
+    "le_state": {"le_state": "concat"},
+    "le_reward": {"le_reward": "shape"},
+    "le": {"le_state": "concat", "le_reward": "shape"},
+    "lea": {"le_state": "concat", "le_reward": "shape", "lea_augment_k": 3},
+}
+
+
+@dataclass(frozen=True)
+class DataSourceConfig:
+    source: str = opt(
+        "shop",
+        "where events come from: 'shop' (the embedded synthetic shop) or a loader format "
+        "(see `learec data formats`): movielens, retailrocket, rc15, otto, recbole, lastfm, generic",
+    )
+    path: str | None = opt(None, "input file or folder for a loader format (unused for the shop)")
+
+    def __post_init__(self) -> None:
+        if self.source != "shop" and not self.path:
+            raise ValueError(f"data.path is required when data.source is {self.source!r}")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    algos: tuple[str, ...] = opt(("ce", "sqn"), "algorithms to train: ce, sqn, snqn, sa2c")
+    variants: tuple[str, ...] = opt(
+        ("base", "lea"),
+        "LE variants of every RL algorithm: base (logged rewards), le_state, le_reward, le (state + reward), "
+        "lea (state + reward + LE positive actions); CE always runs as base",
+    )
+    backbones: tuple[str, ...] = opt(("gru4rec",), "sequence encoders: gru4rec, caser, nextitnet, sasrec")
+    seeds: tuple[int, ...] = opt((0,), "training seeds; tables report mean ± std over them")
+    lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant")
+
+    def __post_init__(self) -> None:
+        from learec.rllib_algos.backbones.registry import names as backbone_names
+        from learec.rllib_algos.registry import ALGORITHMS
+
+        for algo in self.algos:
+            if algo not in ALGORITHMS:
+                raise ValueError(f"experiment.algos: unknown algorithm {algo!r}; known: {', '.join(ALGORITHMS)}")
+        for variant in self.variants:
+            if variant not in VARIANT_SWITCHES:
+                raise ValueError(
+                    f"experiment.variants: unknown variant {variant!r}; known: {', '.join(VARIANT_SWITCHES)}"
+                )
+        for backbone in self.backbones:
+            if backbone not in backbone_names():
+                raise ValueError(
+                    f"experiment.backbones: unknown backbone {backbone!r}; known: {', '.join(backbone_names())}"
+                )
+        if not self.seeds:
+            raise ValueError("experiment.seeds must list at least one seed")
+
+    @property
+    def uses_le(self) -> bool:
+        return any(v != "base" for v in self.variants) and any(a != "ce" for a in self.algos)
+
+
+@dataclass(frozen=True)
+class OnlineEvalConfig:
+    n_sessions: int = opt(300, "simulated users per policy (synthetic shop only)")
+    k: int = opt(10, "slate size shown to simulated users")
+    max_steps: int = opt(10, "slates per simulated session")
+
+    def __post_init__(self) -> None:
+        if self.n_sessions < 1 or self.k < 1 or self.max_steps < 1:
+            raise ValueError("online.n_sessions, online.k and online.max_steps must be >= 1")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str = opt("shop", "run name: outputs go to <runs_dir>/<name>/")
+    runs_dir: str = opt("runs", "folder holding all runs")
+    seed: int = opt(0, "seed for data generation, splits and the LE user subset")
+    num_cpus: int | None = opt(None, "logical CPUs for local Ray (default: max(4, cores))")
+    ray_address: str | None = opt(None, "connect to this Ray cluster instead of starting a local one")
+    data: DataSourceConfig = opt(DataSourceConfig(), "where the logs come from")
+    shop: ShopConfig = opt(ShopConfig(), "the embedded synthetic shop")
+    prep: PrepConfig = opt(PrepConfig(), "preprocessing, splits and transitions")
+    le: LEConfig = opt(LEConfig(), "the language-model environment")
+    labeling: LabelingConfig = opt(LabelingConfig(), "Ray Data labeling of transitions")
+    train: TrainConfig = opt(TrainConfig(), "RLlib training of one algorithm")
+    experiment: ExperimentConfig = opt(ExperimentConfig(), "the grid learec run trains and compares")
+    eval: EvalConfig = opt(EvalConfig(), "offline full-ranking evaluation")
+    online: OnlineEvalConfig = opt(OnlineEvalConfig(), "online evaluation in the synthetic shop")

@@ -1,0 +1,303 @@
+"""``learec run``: the whole pipeline in one resumable job.
+
+Stages, each skipped when it finished before with the same inputs (``runs/<name>/stages.json``):
+
+1. data      logs (synthetic shop or a loader) -> splits, vocabulary, transitions   (runs/<name>/data)
+2. le        train the LE on a user subset, evaluate it on held-out sessions           (runs/<name>/le)
+3. label     Ray Data actor pool labels the training transitions                       (runs/<name>/labels)
+4. train     RLlib offline algorithms x LE variants x backbones x seeds                (runs/<name>/models)
+5. evaluate  full-ranking HR/NDCG on the test split, online purchase rate in the shop  (runs/<name>/metrics)
+6. report    report.md with tables and plots                                           (runs/<name>/report.md)
+
+Run it as ``learec run`` or ``python -m learec.platform.jobs.pipeline --config run.yaml`` (the latter is what
+``ray job submit`` runs on a cluster).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from learec.platform.common import atomic
+from learec.platform.common.fields import replace, to_dict
+from learec.platform.jobs.config import VARIANT_SWITCHES, RunConfig
+from learec.platform.jobs.config_file import dump_yaml
+from learec.platform.jobs.fingerprint import fingerprint
+from learec.platform.jobs.run_dir import RunDir
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+StageLog = Callable[[str], None]
+
+RESULTS_DIR = "metrics"
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    run_dir: Path
+    report: Path
+    results: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One cell of the experiment grid."""
+
+    algo: str
+    variant: str
+    backbone: str
+    seed: int
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.algo}-{self.variant}-{self.backbone}-s{self.seed}"
+
+    @property
+    def display_name(self) -> str:
+        suffix = {"base": "", "le_state": "+LE-state", "le_reward": "+LE-reward", "le": "+LE", "lea": "+LEA"}
+        return f"{self.algo.upper()}{suffix[self.variant]} ({self.backbone})"
+
+
+def experiment_grid(cfg: RunConfig) -> list[ModelSpec]:
+    """CE runs once per backbone and seed (it has no RL head to switch); RL algorithms run every variant."""
+    specs = []
+    for backbone in cfg.experiment.backbones:
+        for algo in cfg.experiment.algos:
+            variants = ("base",) if algo == "ce" else cfg.experiment.variants
+            for variant in variants:
+                for seed in cfg.experiment.seeds:
+                    specs.append(ModelSpec(algo, variant, backbone, seed))
+    return specs
+
+
+def _noop_progress(task: str, done: int, total: int) -> None:
+    return None
+
+
+def run_pipeline(
+    cfg: RunConfig,
+    fresh: bool = False,
+    progress: Progress | None = None,
+    log: StageLog | None = None,
+) -> PipelineResult:
+    from learec.platform.jobs.ray_runtime import init_ray
+
+    progress = progress or _noop_progress
+    say = log or logger.info
+    run = RunDir.create(cfg.runs_dir, cfg.name)
+    if fresh and run.path("stages.json").exists():
+        run.path("stages.json").unlink()
+    atomic.write_text(dump_yaml(to_dict(cfg)), run.path("resolved.yaml"))
+    started = time.time()
+
+    say(f"run folder {run.root}")
+    say("data: logs -> splits -> transitions")
+    data = stage_data(cfg, run, progress)
+    shop = _shop(cfg)
+
+    say("starting Ray")
+    init_ray(num_cpus=cfg.num_cpus, address=cfg.ray_address)
+
+    say("baselines: most popular")
+    stage_popularity(cfg, run, data, shop)
+
+    labels_dir: Path | None = None
+    if cfg.experiment.uses_le:
+        say(f"LE: training ({cfg.le.backbone}) on {cfg.le.user_fraction:.0%} of training sessions")
+        le_ckpt = stage_le(cfg, run, data, shop, progress)
+        say("labeling: LE states, rewards and positive actions with Ray Data")
+        labels_dir = stage_label(cfg, run, data, le_ckpt, progress)
+
+    grid = experiment_grid(cfg)
+    for i, spec in enumerate(grid, 1):
+        say(f"train {i}/{len(grid)}: {spec.display_name}, seed {spec.seed}")
+        stage_train(cfg, run, data, spec, labels_dir if spec.variant != "base" else None, shop, progress)
+
+    say("report")
+    report = rebuild_report(run.root)
+    run.mark_done("pipeline", fingerprint(cfg), wall_s=round(time.time() - started, 1))
+    return PipelineResult(run.root, report, load_results(run.root))
+
+
+# stages -------------------------------------------------------------------------------------------------
+def _shop(cfg: RunConfig) -> Any:
+    if cfg.data.source != "shop":
+        return None
+    from learec.platform.sim.shop import SyntheticShop
+
+    return SyntheticShop(cfg.shop)
+
+
+def stage_data(cfg: RunConfig, run: RunDir, progress: Progress) -> Any:
+    from learec.platform.data.prepare import load_prepared
+    from learec.platform.jobs.data_jobs import prepare_data
+
+    key = fingerprint(cfg.data, cfg.shop if cfg.data.source == "shop" else None, cfg.prep)
+    root = run.path("data")
+    if run.is_done("data", key):
+        return load_prepared(root)
+    prepared = prepare_data(cfg, root, progress=progress)
+    run.mark_done("data", key, n_items=prepared.n_items)
+    return prepared
+
+
+def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any) -> None:
+    from learec.platform.eval.baselines import popularity_score_fn
+    from learec.platform.eval.protocol import evaluate
+
+    key = fingerprint(run.stage_info("data").get("fingerprint"), cfg.eval, cfg.online)
+    if run.is_done("popularity", key):
+        return
+    popularity = data.popularity()
+    score_fn = popularity_score_fn(popularity)
+    offline = evaluate(score_fn, data.transitions("test"), data.n_items, cfg.eval)
+    online = {}
+    if shop is not None:
+        online = _online_eval(cfg, shop, _popularity_recommender(popularity, data.raw_ids()))
+    save_result(run, {"model_id": "pop", "model": "Most popular", "algo": "pop", "variant": "base",
+                      "backbone": "-", "seed": 0, "offline": offline, "online": online, "history": []})
+    run.mark_done("popularity", key)
+
+
+def _popularity_recommender(popularity: Any, raw_ids: list[str]) -> Callable[..., list[list[str]]]:
+    import numpy as np
+
+    order = [raw_ids[i] for i in np.argsort(-popularity, kind="stable")]
+
+    def recommend(histories: Any, k: int) -> list[list[str]]:
+        out = []
+        for history in histories:
+            seen = set(history)
+            out.append([r for r in order[: k + len(seen)] if r not in seen][:k])
+        return out
+
+    return recommend
+
+
+def _online_eval(cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[str]]]) -> dict[str, float]:
+    from learec.platform.sim.online_eval import evaluate_policy
+
+    return evaluate_policy(
+        recommend, shop, n_sessions=cfg.online.n_sessions, k=cfg.online.k,
+        max_steps=cfg.online.max_steps, seed=cfg.seed,
+    )
+
+
+def stage_le(cfg: RunConfig, run: RunDir, data: Any, shop: Any, progress: Progress) -> Path:
+    from learec.platform.jobs import le_jobs
+
+    key = fingerprint(run.stage_info("data").get("fingerprint"), cfg.le)
+    ckpt = run.path("le", "checkpoint")
+    if run.is_done("le", key) and ckpt.exists():
+        return ckpt
+    le_jobs.train(cfg.le, data.root, ckpt, progress=progress)
+    metrics = le_jobs.evaluate(ckpt, data.root, shop=shop)
+    atomic.write_json(metrics, run.path(RESULTS_DIR, "le.json"))
+    run.mark_done("le", key)
+    return ckpt
+
+
+def stage_label(cfg: RunConfig, run: RunDir, data: Any, le_ckpt: Path, progress: Progress) -> Path:
+    from learec.platform.labeling.pipeline import label_transitions
+
+    key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.labeling)
+    if run.is_done("label", key):
+        return Path(run.stage_info("label")["labels"])
+    report = label_transitions(
+        le_ckpt, data.root / "transitions" / "train.parquet", run.path("labels"), cfg.labeling,
+        progress=lambda done, total: progress("labeling", done, total),
+    )
+    atomic.write_json(to_dict(report), run.path(RESULTS_DIR, "labeling.json"))
+    run.mark_done("label", key, labels=str(report.output_dir))
+    return Path(report.output_dir)
+
+
+def train_config_for(cfg: RunConfig, spec: ModelSpec) -> Any:
+    """The TrainConfig of one grid cell: the run's train section with the cell's algo/variant/backbone."""
+    switches = dict(VARIANT_SWITCHES[spec.variant])
+    if "lea_augment_k" in switches:
+        switches["lea_augment_k"] = cfg.experiment.lea_augment_k
+    params = replace(cfg.train.params, backbone=replace(cfg.train.params.backbone, name=spec.backbone),
+                     **switches)
+    return replace(cfg.train, algo=spec.algo, seed=spec.seed, params=params)
+
+
+def stage_train(
+    cfg: RunConfig, run: RunDir, data: Any, spec: ModelSpec, labels_dir: Path | None, shop: Any,
+    progress: Progress,
+) -> dict[str, Any]:
+    from learec.platform.jobs.train import train_and_evaluate
+
+    train_cfg = train_config_for(cfg, spec)
+    key = fingerprint(run.stage_info("data").get("fingerprint"), run.stage_info("label").get("fingerprint")
+                      if labels_dir else None, train_cfg, cfg.eval, cfg.online)
+    stage = f"train/{spec.model_id}"
+    if run.is_done(stage, key):
+        return load_result(run, spec.model_id)
+    result = train_and_evaluate(
+        train_cfg, data, run.path("models", spec.model_id), labels_dir=labels_dir, eval_config=cfg.eval,
+        progress=progress,
+    )
+    online = {}
+    if shop is not None:
+        from learec.serve.policy import ExportedPolicy
+
+        policy = ExportedPolicy.load(result.export_dir)
+        online = _online_eval(cfg, shop, lambda hs, k: [[r for r, _ in recs] for recs in policy.recommend(hs, k)])
+    record = {
+        "model_id": spec.model_id, "model": spec.display_name.split(" (")[0], "algo": spec.algo,
+        "variant": spec.variant, "backbone": spec.backbone, "seed": spec.seed,
+        "offline": result.metrics, "online": online, "history": result.history,
+        "export_dir": str(result.export_dir),
+    }
+    save_result(run, record)
+    run.mark_done(stage, key)
+    return record
+
+
+# results and report ------------------------------------------------------------------------------------
+def save_result(run: RunDir, record: dict[str, Any]) -> None:
+    atomic.write_json(record, run.path(RESULTS_DIR, "models", f"{record['model_id']}.json"))
+
+
+def load_result(run: RunDir, model_id: str) -> dict[str, Any]:
+    return json.loads(run.path(RESULTS_DIR, "models", f"{model_id}.json").read_text(encoding="utf-8"))
+
+
+def load_results(run_root: Path) -> list[dict[str, Any]]:
+    folder = Path(run_root) / RESULTS_DIR / "models"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def rebuild_report(run_root: Path) -> Path:
+    """Write ``report.md`` and plots from everything the run stored under ``metrics/``."""
+    from learec.platform.jobs.run_report import build_run_report
+
+    return build_run_report(Path(run_root))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m learec.platform.jobs.pipeline [--config run.yaml] [key=value ...]`` (for ray job submit)."""
+    import argparse
+
+    from learec.platform.jobs.config_file import build_config
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=None, help="YAML run config")
+    parser.add_argument("--fresh", action="store_true", help="redo finished stages")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides such as le.user_fraction=0.2")
+    args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    result = run_pipeline(build_config(RunConfig, args.config, overrides), fresh=args.fresh)
+    logger.info("report: %s", result.report)
+
+
+if __name__ == "__main__":
+    main()
