@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -212,6 +212,22 @@ def _arrow_result_ok(table: pa.Table, spec: TableSpec) -> bool:
         if c.choices and not pc.all(pc.is_in(col, value_set=pa.array(c.choices))).as_py():
             return False
     return True
+
+
+def first_line_where(path: Path, spec: TableSpec, test: Callable[[dict[str, str]], bool]) -> int | None:
+    """The physical line of the first data row whose fields (by name) pass ``test``, or None.
+
+    For checks that need more than one column (a value that must be an integer only for some property),
+    so the error can still name a line.
+    """
+    names = _field_names(path, spec)
+    rows = _physical_rows(path, spec)
+    if spec.header:
+        next(rows, None)
+    for lineno, fields in rows:
+        if len(fields) == len(names) and test(dict(zip(names, fields, strict=True))):
+            return lineno
+    return None
 
 
 def _physical_rows(path: Path, spec: TableSpec) -> Iterator[tuple[int, list[str]]]:
