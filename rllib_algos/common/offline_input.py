@@ -1,0 +1,116 @@
+"""How transitions Parquet reaches the learners: read schema, columns, spaces and CPU budgets.
+
+Each Parquet row is a one-step episode (``notes/RAY_NOTES.md`` §4.1). Columns outside RLlib's schema
+(the LE labels) ride in ``extra_model_outputs`` and arrive in the train batch under their own names
+(§4.4 item 10), so only the columns a run needs are read: a string column such as ``label_version``
+would not batch into tensors. History lengths are derived from the pad id, not read (see ``heads.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pyarrow.parquet as pq
+from ray.rllib.core.columns import Columns
+
+from learec.platform.common.fields import opt
+from learec.platform.data import schema
+from learec.rllib_algos.common.params import RecRLParams
+
+READ_SCHEMA = {
+    Columns.OBS: schema.STATE,
+    Columns.ACTIONS: schema.ACTION,
+    Columns.REWARDS: schema.REWARD,
+    Columns.NEXT_OBS: schema.NEXT_STATE,
+    Columns.TERMINATEDS: schema.DONE,
+}
+
+
+@dataclass(frozen=True)
+class OfflineInput:
+    """Ray resources of the data path; fractional CPUs keep 0/1/2 learners from deadlocking on 2 cores."""
+
+    prelearner_cpus: float = opt(0.5, "CPUs each OfflinePreLearner actor reserves")
+    num_prelearners: int = opt(0, "OfflinePreLearner actors; 0 means max(1, num_learners)")
+    shuffle_buffer: int = opt(0, "rows in the local shuffle buffer of the batch iterator; 0 reads in order")
+
+    def __post_init__(self) -> None:
+        if self.prelearner_cpus <= 0:
+            raise ValueError(f"prelearner_cpus must be > 0, got {self.prelearner_cpus}")
+        if self.num_prelearners < 0:
+            raise ValueError(f"num_prelearners must be >= 0, got {self.num_prelearners}")
+        if self.shuffle_buffer < 0:
+            raise ValueError(f"shuffle_buffer must be >= 0, got {self.shuffle_buffer}")
+
+
+def label_columns(params: RecRLParams) -> list[str]:
+    """LE label columns the params' switches read."""
+    cols = []
+    if params.le_state != "none":
+        cols.append(schema.LE_STATE)
+    if params.le_reward != "none":
+        cols.append(schema.LE_REWARD)
+    if params.lea_augment_k > 0:
+        cols.append(schema.LE_POS_ACTIONS)
+    return cols
+
+
+def parquet_files(paths: Path | Sequence[Path]) -> list[str]:
+    """Parquet files under the given files/folders, sorted; a ValueError names a path that has none."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not items:
+        raise ValueError("train_path is empty; pass a transitions Parquet file or folder")
+    files: list[str] = []
+    for p in map(Path, items):
+        found = sorted(p.rglob("*.parquet")) if p.is_dir() else [p] if p.is_file() else []
+        if not found:
+            raise ValueError(f"{p}: no transitions Parquet found; run `learec data` first")
+        files += [str(f) for f in found]
+    return files
+
+
+def check_input(files: Sequence[str], params: RecRLParams) -> int:
+    """Check columns against the transitions contract; return the LE state width (0 when unused)."""
+    first = pq.read_schema(files[0])
+    for name in (schema.STATE, schema.ACTION, schema.REWARD, schema.NEXT_STATE, schema.DONE,
+                 *label_columns(params)):
+        if first.get_field_index(name) < 0:
+            hint = " (label the transitions or switch the LE hooks off)" if name.startswith("le_") else ""
+            raise ValueError(f"{files[0]}: missing column {name!r}{hint}")
+    if params.le_state == "none":
+        return 0
+    t = first.field(schema.LE_STATE).type
+    if hasattr(t, "list_size") and t.list_size > 0:
+        return int(t.list_size)
+    row = pq.ParquetFile(files[0]).read_row_group(0, columns=[schema.LE_STATE]).slice(0, 1)
+    return len(row.column(0)[0].as_py())
+
+
+def spaces(n_items: int, state_len: int) -> tuple[gym.Space, gym.Space]:
+    """Observation: ``state_len`` item ids in ``[0, n_items]`` (``n_items`` = pad); action: an item."""
+    return gym.spaces.Box(0, n_items, (state_len,), np.int64), gym.spaces.Discrete(n_items)
+
+
+def offline_data_kwargs(
+    files: Sequence[str], params: RecRLParams, num_learners: int, resources: OfflineInput
+) -> dict[str, Any]:
+    """Keyword arguments for ``AlgorithmConfig.offline_data``."""
+    columns = [schema.STATE, schema.ACTION, schema.REWARD, schema.NEXT_STATE, schema.DONE]
+    kwargs: dict[str, Any] = {
+        "input_": list(files),
+        "input_read_schema": dict(READ_SCHEMA),
+        "input_read_method_kwargs": {"columns": columns + label_columns(params)},
+        "dataset_num_iters_per_learner": 1,
+        "map_batches_kwargs": {
+            "concurrency": resources.num_prelearners or max(1, num_learners),
+            "num_cpus": resources.prelearner_cpus,
+        },
+    }
+    if resources.shuffle_buffer:
+        kwargs["iter_batches_kwargs"] = {"local_shuffle_buffer_size": resources.shuffle_buffer}
+    return kwargs

@@ -1,0 +1,204 @@
+"""Train one learec algorithm on transitions Parquet with RLlib, checkpoint it and export the policy.
+
+The entry point jobs, the CLI and Tune call. Ray must already be running (``init_ray``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+
+from learec.platform.common.fields import opt, to_dict
+from learec.rllib_algos.common.heads import RecNetwork
+from learec.rllib_algos.common.offline_input import (
+    OfflineInput,
+    check_input,
+    offline_data_kwargs,
+    parquet_files,
+    spaces,
+)
+from learec.rllib_algos.common.params import RecRLParams
+
+log = logging.getLogger(__name__)
+
+ScoreFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (state [B, L], len_state [B]) -> [B, n_items]
+MODULE_ID = "default_policy"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One RLlib training run.
+
+    ``params`` fields left at the shared :class:`RecRLParams` default take the algorithm's own default
+    (SNQN/SA2C's 10 negatives, CE's zero Q weight, SA2C's lr drop), so one params block serves all four.
+    """
+
+    algo: str = opt("sqn", "algorithm: ce, sqn, snqn, sa2c")
+    params: RecRLParams = opt(RecRLParams(), "hyper-parameters (defaults per algorithm, see help of each)")
+    iterations: int = opt(200, "training iterations (one batch per learner each); ignored when epochs > 0")
+    epochs: float = opt(0.0, "passes over the training rows; > 0 sets iterations from the data size")
+    eval_every: int = opt(0, "call the validation function every this many iterations; 0: only at the end")
+    num_learners: int = opt(0, "0: learn in the driver; 1 or 2: remote learners (DDP across them)")
+    cpus_per_learner: float = opt(0.5, "CPUs each remote learner reserves (fractional on small machines)")
+    data: OfflineInput = opt(OfflineInput(), "Ray Data resources of the offline input")
+    seed: int = opt(0, "seed of torch, the coin flip and the negatives")
+
+    def __post_init__(self) -> None:
+        from learec.rllib_algos.registry import ALGORITHMS
+
+        if self.algo not in ALGORITHMS:
+            raise ValueError(f"algo must be one of {', '.join(sorted(ALGORITHMS))}; got {self.algo!r}")
+        if self.iterations < 1:
+            raise ValueError(f"iterations must be >= 1, got {self.iterations}")
+        if self.epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {self.epochs}")
+        if self.eval_every < 0:
+            raise ValueError(f"eval_every must be >= 0, got {self.eval_every}")
+        if self.num_learners not in (0, 1, 2):
+            raise ValueError(f"num_learners must be 0, 1 or 2, got {self.num_learners}")
+        if self.cpus_per_learner <= 0:
+            raise ValueError(f"cpus_per_learner must be > 0, got {self.cpus_per_learner}")
+
+
+@dataclass(frozen=True)
+class FitResult:
+    checkpoint_dir: Path
+    export_dir: Path
+    history: list[tuple[int, dict[str, float]]]  # (iteration, {"loss/ce": ..., ...})
+    metrics: dict[str, Any]  # final losses and, with a val_fn, the last validation metrics
+
+
+def algo_params(algo: str, params: RecRLParams) -> RecRLParams:
+    """``params`` with fields left at the shared default replaced by the algorithm's default."""
+    from learec.rllib_algos.registry import config_class
+
+    shared, own = RecRLParams(), config_class(algo)().params
+    changes = {
+        f.name: getattr(own, f.name)
+        for f in dataclasses.fields(RecRLParams)
+        if getattr(params, f.name) == getattr(shared, f.name)
+    }
+    return dataclasses.replace(params, **changes)
+
+
+def build_config(
+    cfg: TrainConfig, files: Sequence[str], n_items: int, state_len: int
+) -> Any:
+    """The RLlib AlgorithmConfig of ``cfg`` over ``files``."""
+    from learec.rllib_algos.registry import config_class
+
+    params = algo_params(cfg.algo, cfg.params)
+    le_dim = check_input(files, params)
+    obs_space, act_space = spaces(n_items, state_len)
+    config = (
+        config_class(cfg.algo)()
+        .training(params=params)
+        .environment(observation_space=obs_space, action_space=act_space)
+        .learners(
+            num_learners=cfg.num_learners,
+            num_cpus_per_learner=cfg.cpus_per_learner if cfg.num_learners else "auto",
+        )
+        .offline_data(**offline_data_kwargs(files, params, cfg.num_learners, cfg.data))
+        .debugging(seed=cfg.seed)
+        .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=0)
+    )
+    config.le_state_dim = le_dim
+    return config
+
+
+@contextlib.contextmanager
+def results_dir(path: Path) -> Iterator[None]:
+    """Point RLlib's Trainable log directory into ``path`` instead of ``~/ray_results``.
+
+    Ray 2.60 offers no argument for it outside Tune (RAY_NOTES §2), so the module constant the
+    Trainable reads is swapped for the duration of the build.
+    """
+    from ray.tune.trainable import trainable
+
+    path.mkdir(parents=True, exist_ok=True)
+    old = trainable.DEFAULT_STORAGE_PATH
+    trainable.DEFAULT_STORAGE_PATH = str(path)
+    try:
+        yield
+    finally:
+        trainable.DEFAULT_STORAGE_PATH = old
+
+
+def losses_of(result: dict[str, Any]) -> dict[str, float]:
+    """The ``loss/*`` metrics of one ``Algorithm.train()`` result."""
+    learner = result.get("learners", {}).get(MODULE_ID, {})
+    return {k: float(v) for k, v in learner.items() if k.startswith("loss/")}
+
+
+def local_scorer(algo: Any, n_items: int, state_len: int, params: RecRLParams) -> RecNetwork:
+    """Network 1 (backbone + CE head) on the driver with the learners' current weights."""
+    weights = algo.learner_group.get_weights(module_ids=[MODULE_ID])[MODULE_ID]
+    net = RecNetwork(params.backbone, n_items, state_len, with_q=False)
+    served = {k[len("net1.") :]: torch.as_tensor(v) for k, v in weights.items() if k.startswith("net1.")}
+    net.load_state_dict({k: v for k, v in served.items() if k in net.state_dict()})
+    return net.eval()
+
+
+def score_fn(net: RecNetwork) -> ScoreFn:
+    @torch.inference_mode()
+    def score(states: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        return net.scores(torch.as_tensor(np.asarray(states), dtype=torch.long)).numpy()
+
+    return score
+
+
+def fit(
+    config: TrainConfig,
+    train_path: Path | list[Path],
+    n_items: int,
+    state_len: int,
+    out_dir: Path,
+    raw_ids: list[str],
+    on_iteration: Callable[[int, dict], None] | None = None,
+    val_fn: Callable[[ScoreFn], dict] | None = None,
+) -> FitResult:
+    """Train ``config.algo``, checkpoint to ``out_dir/checkpoint``, export to ``out_dir/policy``."""
+    from learec.rllib_algos.common.export import export_policy
+
+    out_dir = Path(out_dir)
+    files = parquet_files(train_path)
+    rl_config = build_config(config, files, n_items, state_len)
+    params = rl_config.params
+    iterations = config.iterations
+    if config.epochs > 0:
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        per_iter = params.batch_size * max(1, config.num_learners)
+        iterations = max(1, math.ceil(config.epochs * rows / per_iter))
+    torch.manual_seed(config.seed)
+    with results_dir(out_dir / "ray_logs"):
+        algo = rl_config.build_algo()
+    history: list[tuple[int, dict[str, float]]] = []
+    val: dict[str, Any] = {}
+    try:
+        for it in range(1, iterations + 1):
+            losses = losses_of(algo.train())
+            history.append((it, losses))
+            if on_iteration is not None:
+                on_iteration(it, losses)
+            if val_fn is not None and config.eval_every and it % config.eval_every == 0 and it < iterations:
+                val = dict(val_fn(score_fn(local_scorer(algo, n_items, state_len, params))))
+                log.info("iteration %d: %s", it, val)
+        if val_fn is not None:
+            val = dict(val_fn(score_fn(local_scorer(algo, n_items, state_len, params))))
+        checkpoint = Path(algo.save_to_path(str(out_dir / "checkpoint")))
+    finally:
+        algo.stop()
+    metrics = {**(history[-1][1] if history else {}), **val, "iterations": iterations}
+    train_cfg = {**to_dict(config), "params": to_dict(params)}
+    export_dir = export_policy(checkpoint, out_dir / "policy", raw_ids, train_cfg, metrics)
+    return FitResult(checkpoint, export_dir, history, metrics)

@@ -1,0 +1,21 @@
+"""SQN loss: CE + w * (TD of the logged transition [+ TD of the LE positives])."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from learec.rllib_algos.common.torch.rec_torch_learner import RecTorchLearner
+
+
+class SQNTorchLearner(RecTorchLearner):
+    def compute_loss_for_module(
+        self, *, module_id: str, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
+    ) -> torch.Tensor:
+        params = config.params
+        terms = self.terms(module_id, params, batch, fwd_out)
+        td = terms["td_pos"] + terms["lea_td"] if "lea_td" in terms else terms["td_pos"]
+        loss = (self.supervised(terms, params) + params.q_loss_weight * td).mean()
+        self.log_terms(module_id, terms, loss)
+        return loss

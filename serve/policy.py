@@ -1,0 +1,134 @@
+"""Load an exported policy (``rllib_algos/common/export.py``) with torch and the backbone registry only.
+
+No Ray or RLlib import: the Serve replica, the evaluation and the simulator all score with this class.
+``ExportedPolicy.score`` is an evaluation ``ScoreFn``: ``(states [B, L], lengths [B]) -> scores [B, N]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from learec.platform.common.fields import from_dict
+from learec.rllib_algos.backbones.registry import BackboneConfig, build
+
+log = logging.getLogger(__name__)
+
+WEIGHTS, ITEMS, CONFIG, MANIFEST = "policy.safetensors", "items.json", "config.json", "manifest.json"
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    items: list[list[tuple[str, float]]]  # per history: (raw id, score), best first
+    unknown: list[list[str]]  # per history: raw ids the policy does not know (skipped)
+
+
+class _Scorer(nn.Module):
+    def __init__(self, backbone: BackboneConfig, n_items: int, state_len: int) -> None:
+        super().__init__()
+        self.encoder = build(backbone, n_items, state_len)
+        self.ce_head = nn.Linear(backbone.hidden, n_items)
+
+
+class ExportedPolicy:
+    """A backbone + CE head over ``n_items`` items; states are left-padded with ``pad_id = n_items``."""
+
+    def __init__(self, scorer: _Scorer, raw_ids: list[str], config: dict, manifest: dict) -> None:
+        self._scorer = scorer.eval()
+        self.raw_ids = raw_ids
+        self.config = config
+        self.manifest = manifest
+        self.n_items = int(config["n_items"])
+        self.state_len = int(config["state_len"])
+        self.pad_id = self.n_items
+        self._index = {r: i for i, r in enumerate(raw_ids)}
+
+    @classmethod
+    def load(cls, path: Path | str) -> ExportedPolicy:
+        path = Path(path)
+        for name in (WEIGHTS, ITEMS, CONFIG, MANIFEST):
+            if not (path / name).is_file():
+                raise ValueError(f"{path}: not an exported policy (missing {name}); export one with `learec train`")
+        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        raw_ids = [str(r) for r in json.loads((path / ITEMS).read_text(encoding="utf-8"))]
+        digest = hashlib.sha256((path / WEIGHTS).read_bytes()).hexdigest()
+        if digest != manifest.get("sha256", {}).get(WEIGHTS):
+            raise ValueError(f"{path / WEIGHTS}: sha256 does not match manifest.json (corrupt or replaced)")
+        n_items = int(config["n_items"])
+        if len(raw_ids) != n_items:
+            raise ValueError(f"{path / ITEMS}: {len(raw_ids)} ids for {n_items} items")
+        backbone = from_dict(BackboneConfig, config["backbone"], where=f"{path / CONFIG}: backbone")
+        scorer = _Scorer(backbone, n_items, int(config["state_len"]))
+        scorer.load_state_dict(load_file(str(path / WEIGHTS)))
+        return cls(scorer, raw_ids, config, manifest)
+
+    @torch.inference_mode()
+    def score(self, states: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Scores of every item; ``states [B, L]`` int (left-padded with ``n_items``) -> ``[B, n_items]``.
+
+        ``lengths`` (``len_state``) is checked for shape only: lengths come from the padding, exactly as
+        in training, so a state and its length can never disagree.
+        """
+        seq = torch.as_tensor(np.asarray(states), dtype=torch.long)
+        if seq.dim() != 2 or seq.shape[1] != self.state_len:
+            raise ValueError(f"states must have shape [B, {self.state_len}], got {tuple(seq.shape)}")
+        if lengths is not None and np.asarray(lengths).shape != (seq.shape[0],):
+            raise ValueError(f"lengths must have shape [{seq.shape[0]}], got {np.asarray(lengths).shape}")
+        if seq.numel() and (seq.min() < 0 or seq.max() > self.pad_id):
+            raise ValueError(f"states hold ids outside [0, {self.pad_id}]")
+        lens = (seq != self.pad_id).sum(-1)
+        z = self._scorer.encoder(seq, lens)
+        return self._scorer.ce_head(z).float().numpy()
+
+    def encode(self, histories: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+        """Raw-id histories -> (states ``[B, L]``, lengths ``[B]``, unknown ids per history)."""
+        states = np.full((len(histories), self.state_len), self.pad_id, dtype=np.int64)
+        lengths = np.zeros(len(histories), dtype=np.int64)
+        unknown: list[list[str]] = []
+        for row, history in enumerate(histories):
+            known = [self._index[r] for r in history if r in self._index]
+            unknown.append([r for r in history if r not in self._index])
+            tail = known[-self.state_len :]
+            if tail:
+                states[row, -len(tail) :] = tail
+            lengths[row] = len(tail)
+        return states, lengths, unknown
+
+    def recommend_detailed(
+        self, histories: Sequence[Sequence[str]], k: int, exclude_consumed: bool = True
+    ) -> Recommendations:
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        states, lengths, unknown = self.encode(histories)
+        scores = self.score(states, lengths) if len(histories) else np.zeros((0, self.n_items), np.float32)
+        items: list[list[tuple[str, float]]] = []
+        for row, history in enumerate(histories):
+            s = scores[row].astype(np.float64)
+            if exclude_consumed:
+                seen = [self._index[r] for r in history if r in self._index]
+                s[seen] = -np.inf
+            kk = min(k, int(np.isfinite(s).sum()))
+            top = np.argpartition(-s, kk - 1)[:kk] if kk else np.zeros(0, dtype=np.int64)
+            top = top[np.argsort(-s[top], kind="stable")]
+            items.append([(self.raw_ids[i], float(s[i])) for i in top])
+        return Recommendations(items=items, unknown=unknown)
+
+    def recommend(
+        self, histories: Sequence[Sequence[str]], k: int, exclude_consumed: bool = True
+    ) -> list[list[tuple[str, float]]]:
+        """Top-``k`` ``(raw id, score)`` per history; unknown raw ids are skipped (and logged)."""
+        recs = self.recommend_detailed(histories, k, exclude_consumed)
+        skipped = sorted({r for u in recs.unknown for r in u})
+        if skipped:
+            log.warning("skipped %d unknown item ids: %s", len(skipped), skipped[:10])
+        return recs.items
