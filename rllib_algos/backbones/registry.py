@@ -1,0 +1,162 @@
+"""Sequence encoders shared by every algorithm: config, base class, registry.
+
+Contract (all backbones):
+
+- ``seq`` LongTensor ``[B, L]`` with ``L == state_len``: item ids LEFT-padded with ``pad_id = n_items``.
+- ``lengths`` LongTensor ``[B]``: number of real items, ``0 <= lengths <= L``. The mask is built from
+  ``lengths`` (the last ``lengths[b]`` positions are real), not from the ids.
+- returns FloatTensor ``[B, hidden]``.
+
+Padding never reaches the output: pad positions are zeroed right after the lookup and every backbone
+masks them again where its own layers could move information across time. An empty history
+(``lengths == 0``) returns the learned vector ``empty_state`` (initialised to zeros), so it is finite and
+independent of the padding; the SQN code instead reads the pad row's embedding with ``len_state = 1``,
+which is also one learned vector per model.
+
+Backbones register themselves with ``@register("name")``; importing
+``learec.rllib_algos.backbones`` (which any import of this module does first) loads all of them.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from learec.platform.common.fields import opt
+
+logger = logging.getLogger(__name__)
+
+BackboneName = Literal["gru4rec", "caser", "nextitnet", "sasrec"]
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    """Which sequence encoder and its settings; defaults follow the SQN-family code (notes/LEA.md §6)."""
+
+    name: BackboneName = opt("gru4rec", "sequence encoder: gru4rec, caser, nextitnet or sasrec")
+    hidden: int = opt(64, "item embedding size and state size (SQN code: 64)")
+    dropout: float = opt(
+        0.1,
+        "dropout rate: Caser on its pooled features, SASRec on embeddings, attention and FFN; "
+        "GRU4Rec and NextItNet use none, as in the SQN code",
+    )
+    caser_filters: int = opt(16, "Caser: horizontal filters per height")
+    caser_heights: tuple[int, ...] = opt((2, 3, 4), "Caser: heights (in items) of the horizontal filters")
+    caser_vertical: int = opt(1, "Caser: vertical filters (each a weighted sum over the L positions)")
+    nextitnet_dilations: tuple[int, ...] = opt(
+        (1, 2, 1, 2, 1, 2), "NextItNet: dilation of each residual block (its second conv uses twice this)"
+    )
+    nextitnet_kernel: int = opt(3, "NextItNet: width of the causal convolutions")
+    sasrec_blocks: int = opt(1, "SASRec: self-attention blocks")
+    sasrec_heads: int = opt(1, "SASRec: attention heads (must divide hidden)")
+
+    def __post_init__(self) -> None:
+        known = typing.get_args(BackboneName)
+        if self.name not in known:
+            raise ValueError(f"backbone.name must be one of {', '.join(known)}, got {self.name!r}")
+        if self.hidden <= 0:
+            raise ValueError(f"backbone.hidden must be > 0, got {self.hidden}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"backbone.dropout must be in [0, 1), got {self.dropout}")
+        if self.caser_filters <= 0:
+            raise ValueError(f"backbone.caser_filters must be > 0, got {self.caser_filters}")
+        if not self.caser_heights or min(self.caser_heights) < 1:
+            raise ValueError(f"backbone.caser_heights must be positive integers, got {self.caser_heights}")
+        if self.caser_vertical < 0:
+            raise ValueError(f"backbone.caser_vertical must be >= 0, got {self.caser_vertical}")
+        if not self.nextitnet_dilations or min(self.nextitnet_dilations) < 1:
+            raise ValueError(
+                f"backbone.nextitnet_dilations must be positive integers, got {self.nextitnet_dilations}"
+            )
+        if self.nextitnet_kernel < 1:
+            raise ValueError(f"backbone.nextitnet_kernel must be >= 1, got {self.nextitnet_kernel}")
+        if self.sasrec_blocks < 1:
+            raise ValueError(f"backbone.sasrec_blocks must be >= 1, got {self.sasrec_blocks}")
+        if self.sasrec_heads < 1 or self.hidden % self.sasrec_heads:
+            raise ValueError(
+                f"backbone.sasrec_heads must be >= 1 and divide hidden={self.hidden}, got {self.sasrec_heads}"
+            )
+
+
+class SequenceEncoder(nn.Module, abc.ABC):
+    """Base of all backbones: ``forward(seq [B, L], lengths [B]) -> [B, hidden]``.
+
+    Subclasses implement :meth:`encode` on embeddings whose pad positions are already zero; the base
+    class checks shapes, builds the mask and substitutes ``empty_state`` for empty histories.
+    """
+
+    def __init__(self, config: BackboneConfig, n_items: int, state_len: int) -> None:
+        super().__init__()
+        if n_items < 1:
+            raise ValueError(f"n_items must be >= 1, got {n_items}")
+        if state_len < 1:
+            raise ValueError(f"state_len must be >= 1, got {state_len}")
+        self.config = config
+        self.hidden = config.hidden
+        self.n_items = n_items
+        self.state_len = state_len
+        self.pad_id = n_items
+        self.item_embedding = nn.Embedding(n_items + 1, config.hidden, padding_idx=n_items)
+        nn.init.normal_(self.item_embedding.weight, mean=0.0, std=0.01)  # as the SQN code
+        with torch.no_grad():
+            self.item_embedding.weight[n_items].zero_()
+        self.empty_state = nn.Parameter(torch.zeros(config.hidden))
+
+    @abc.abstractmethod
+    def encode(self, emb: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """``emb [B, L, H]`` (zero at pads), ``mask [B, L]`` (True = real item), ``lengths [B]`` -> ``[B, H]``.
+
+        Must be finite for every row, including ``lengths == 0`` (those rows are replaced afterwards).
+        """
+
+    def forward(self, seq: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if seq.dim() != 2 or seq.shape[1] != self.state_len:
+            raise ValueError(f"seq must have shape [B, {self.state_len}], got {tuple(seq.shape)}")
+        if lengths.shape != seq.shape[:1]:
+            raise ValueError(f"lengths must have shape [{seq.shape[0]}], got {tuple(lengths.shape)}")
+        positions = torch.arange(self.state_len, device=seq.device)  # [L]
+        mask = positions[None, :] >= (self.state_len - lengths)[:, None]  # [B, L] real items at the end
+        emb = self.item_embedding(seq) * mask[..., None].to(self.item_embedding.weight.dtype)  # [B, L, H]
+        state = self.encode(emb, mask, lengths)  # [B, H]
+        return torch.where((lengths > 0)[:, None], state, self.empty_state.to(state.dtype))
+
+
+_REGISTRY: dict[str, type[SequenceEncoder]] = {}
+
+
+def register(name: str) -> Callable[[type[SequenceEncoder]], type[SequenceEncoder]]:
+    """Class decorator: make a :class:`SequenceEncoder` buildable as ``BackboneConfig(name=name)``."""
+
+    def add(cls: type[SequenceEncoder]) -> type[SequenceEncoder]:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"backbone {name!r} is already registered by {_REGISTRY[name].__qualname__}")
+        _REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def names() -> list[str]:
+    """Registered backbone names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def build(config: BackboneConfig, n_items: int, state_len: int) -> SequenceEncoder:
+    """A fresh encoder for ``n_items`` items (pad id ``n_items``) and states of ``state_len`` items."""
+    if config.name not in _REGISTRY:
+        raise ValueError(f"unknown backbone {config.name!r}; known backbones: {', '.join(names())}")
+    encoder = _REGISTRY[config.name](config, n_items, state_len)
+    logger.debug("built %s: %d parameters", config.name, count_parameters(encoder))
+    return encoder
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) scalar parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
