@@ -55,5 +55,7 @@ class DataFormatError(ValueError):
         return (_rebuild, (str(self.path), self.message, self.line, self.column, self.hint))
 
 
-def _rebuild(path: str, message: str, line: int | None, column: str | int | None, hint: str) -> DataFormatError:
+def _rebuild(
+    path: str, message: str, line: int | None, column: str | int | None, hint: str
+) -> DataFormatError:
     return DataFormatError(path, message, line=line, column=column, hint=hint)

@@ -75,7 +75,9 @@ def export_recbole(events: pa.Table, items: pa.Table, out_dir: Path, name: str) 
     known = (pos < len(sorted_ids)) & (sorted_ids[pos_clipped] == ev_items) if len(sorted_ids) else pos < 0
     if not known.all():
         bad = int(ev_items[~known][0])
-        raise ValueError(f"export_recbole events: item_id {bad} has no row in items; export items for every event")
+        raise ValueError(
+            f"export_recbole events: item_id {bad} has no row in items; export items for every event"
+        )
     ev_raw = raw_ids[order][pos_clipped]
 
     inter_path = out_dir / f"{name}.inter"
@@ -93,7 +95,11 @@ def export_recbole(events: pa.Table, items: pa.Table, out_dir: Path, name: str) 
     _write_lines(
         item_path,
         ITEM_HEADER,
-        [list(raw_ids), _clean(items[schema.TITLE].to_pylist(), "title"), _clean(items[schema.TEXT].to_pylist(), "text")],
+        [
+            list(raw_ids),
+            _clean(items[schema.TITLE].to_pylist(), "title"),
+            _clean(items[schema.TEXT].to_pylist(), "text"),
+        ],
     )
     log.info("wrote %s (%d events) and %s (%d items)", inter_path, events.num_rows, item_path, items.num_rows)
     return inter_path, item_path

@@ -34,12 +34,12 @@ def as_session_ids(values: ArrayLike, path: Path, column: str) -> ArrayLike:
         try:
             return values.cast(pa.int64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            log.info("%s column %r holds non-integer ids; numbering them in order of appearance", path, column)
+            log.info(
+                "%s column %r holds non-integer ids; numbering them in order of appearance", path, column
+            )
             flat = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
             return pc.dictionary_encode(flat).indices.cast(pa.int64())
-    raise DataFormatError(
-        path, f"session ids must be integers or strings, got {values.type}", column=column
-    )
+    raise DataFormatError(path, f"session ids must be integers or strings, got {values.type}", column=column)
 
 
 def raw_events(
@@ -74,10 +74,15 @@ def map_events(values: ArrayLike, mapping: dict[str, str | None]) -> tuple[pa.Ar
     return mapped, keep
 
 
-def items_table(raw_ids: Sequence[str] | ArrayLike, titles: Sequence[str] | ArrayLike,
-                texts: Sequence[str] | ArrayLike) -> pa.Table:
+def items_table(
+    raw_ids: Sequence[str] | ArrayLike, titles: Sequence[str] | ArrayLike, texts: Sequence[str] | ArrayLike
+) -> pa.Table:
     """A ``schema.ITEMS`` table with ``item_id = -1`` (unassigned) for every row."""
-    raw = pa.array(raw_ids, type=pa.string()) if not isinstance(raw_ids, pa.Array | pa.ChunkedArray) else raw_ids
+    raw = (
+        pa.array(raw_ids, type=pa.string())
+        if not isinstance(raw_ids, pa.Array | pa.ChunkedArray)
+        else raw_ids
+    )
     n = len(raw)
     return pa.table(
         {

@@ -101,7 +101,9 @@ def check_bytes(path: Path, encoding: str) -> None:
     if not path.is_file():
         raise DataFormatError(path, "file not found", hint="Check the dataset folder and the file names.")
     if path.stat().st_size == 0:
-        raise DataFormatError(path, "the file is empty (0 bytes)", line=1, hint="Check that the download or copy finished.")
+        raise DataFormatError(
+            path, "the file is empty (0 bytes)", line=1, hint="Check that the download or copy finished."
+        )
     if codecs.lookup(encoding).name != "utf-8":
         return  # single-byte encodings such as latin-1 decode every byte
     decoder_base = 0  # absolute offset of the first byte in `carry + chunk`

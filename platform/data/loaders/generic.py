@@ -38,7 +38,9 @@ class GenericOptions:
     ts_col: str = opt("ts", "column holding the event time")
     item_col: str = opt("item_id", "column holding the item id")
     event_col: str | None = opt(None, "column holding the event type; None: every row is a click")
-    purchase_values: tuple[str, ...] = opt(("purchase",), "event_col values that mean purchase; others are clicks")
+    purchase_values: tuple[str, ...] = opt(
+        ("purchase",), "event_col values that mean purchase; others are clicks"
+    )
     ts_unit: Literal["s", "ms", "iso"] = opt("s", "time unit of ts_col: s or ms unix time, or iso (ISO-8601)")
     user_level: bool = opt(False, "True when session_col identifies users whose history spans many visits")
     file_format: Literal["auto", "csv", "parquet"] = opt("auto", "events/items file format; auto by suffix")
@@ -66,7 +68,9 @@ def _read_parquet(path: Path, columns: list[str]) -> pa.Table:
         raise DataFormatError(path, f"not a readable Parquet file ({exc})") from None
     for c in columns:
         if file_schema.get_field_index(c) < 0:
-            raise DataFormatError(path, f"missing column {c!r}; the file has {', '.join(file_schema.names)}", column=c)
+            raise DataFormatError(
+                path, f"missing column {c!r}; the file has {', '.join(file_schema.names)}", column=c
+            )
     table = pq.read_table(path, columns=columns)
     if table.num_rows == 0:
         raise DataFormatError(path, "the file has no rows")
@@ -89,13 +93,19 @@ def _parquet_ts(path: Path, values: pa.ChunkedArray, options: GenericOptions) ->
                 ok = [_parses_iso(v) for v in values.to_pylist()]
                 row = ok.index(False) + 1
                 raise DataFormatError(
-                    path, f"row {row}: expected an ISO-8601 timestamp, got {values[row - 1].as_py()!r}", column=col
+                    path,
+                    f"row {row}: expected an ISO-8601 timestamp, got {values[row - 1].as_py()!r}",
+                    column=col,
                 ) from None
             return common.floor_div(ns, 1_000_000_000)
-        raise DataFormatError(path, f"expected timestamps or ISO-8601 strings, the column has type {values.type}", column=col)
+        raise DataFormatError(
+            path, f"expected timestamps or ISO-8601 strings, the column has type {values.type}", column=col
+        )
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         raise DataFormatError(
-            path, f"expected integer or float unix time ({options.ts_unit}), the column has type {values.type}", column=col
+            path,
+            f"expected integer or float unix time ({options.ts_unit}), the column has type {values.type}",
+            column=col,
         )
     return _to_seconds(values, options.ts_unit)
 
@@ -132,8 +142,12 @@ def load_generic(path: Path, options: GenericOptions = GenericOptions()) -> RawL
         cols = [Col(options.session_col), Col(options.ts_col, ts_kind), Col(options.item_col)]
         if options.event_col is not None:
             cols.append(Col(options.event_col))
-        table = read_table(path, TableSpec(tuple(cols), delimiter=options.delimiter))  # type: ignore[arg-type]
-        ts = table[options.ts_col] if options.ts_unit == "iso" else _to_seconds(table[options.ts_col], options.ts_unit)
+        table = read_table(path, TableSpec(tuple(cols), delimiter=options.delimiter))
+        ts = (
+            table[options.ts_col]
+            if options.ts_unit == "iso"
+            else _to_seconds(table[options.ts_col], options.ts_unit)
+        )
     session = common.as_session_ids(table[options.session_col], path, options.session_col)
     if options.event_col is None:
         is_buy = pa.array([False] * table.num_rows)
@@ -143,15 +157,20 @@ def load_generic(path: Path, options: GenericOptions = GenericOptions()) -> RawL
     event = pc.if_else(is_buy, schema.PURCHASE, schema.CLICK)
     events = common.raw_events(session, ts, table[options.item_col].cast(pa.string()), event)
 
-    items = _items(Path(options.items_path), options) if options.items_path else common.items_table([], [], [])
+    items = (
+        _items(Path(options.items_path), options) if options.items_path else common.items_table([], [], [])
+    )
     items = common.complete_items(items, events, lambda i: f"item {i}", lambda i: f"item {i}")
     log.info("generic %s: %d events, %d items", path, events.num_rows, items.num_rows)
     return RawLogs(events=events, items=items, user_level=options.user_level, source=f"generic:{path}")
 
 
 def _items(path: Path, options: GenericOptions) -> pa.Table:
-    wanted = list(dict.fromkeys([options.items_item_col, *([options.title_col] if options.title_col else []),
-                                 *options.text_cols]))
+    wanted = list(
+        dict.fromkeys(
+            [options.items_item_col, *([options.title_col] if options.title_col else []), *options.text_cols]
+        )
+    )
     if _is_parquet(path, options.file_format):
         table = _read_parquet(path, wanted)
         table = pa.table({c: table[c].cast(pa.string()) for c in wanted})

@@ -46,7 +46,11 @@ def load_lastfm(path: Path, options: LastfmOptions = LastfmOptions()) -> RawLogs
     folder = folder.parent if folder.is_file() else folder
     plays = read_table(
         folder / "user_artists.dat",
-        TableSpec((Col("userID", "int"), Col("artistID", "int"), Col("weight", "int")), delimiter="\t", quoting=False),
+        TableSpec(
+            (Col("userID", "int"), Col("artistID", "int"), Col("weight", "int")),
+            delimiter="\t",
+            quoting=False,
+        ),
     )
     artists = read_table(
         folder / "artists.dat",

@@ -53,11 +53,17 @@ _LAYOUT_FILES = {"csv": "ratings.csv", "1m": "ratings.dat", "100k": "u.data"}
 
 @dataclass(frozen=True)
 class MovieLensOptions:
-    layout: Layout = opt("auto", "file layout: auto (by files present), csv (latest/25m), 1m (::), 100k (u.data)")
-    purchase_min_rating: float = opt(4.0, "a rating >= this is a purchase-like event; lower ratings are clicks")
+    layout: Layout = opt(
+        "auto", "file layout: auto (by files present), csv (latest/25m), 1m (::), 100k (u.data)"
+    )
+    purchase_min_rating: float = opt(
+        4.0, "a rating >= this is a purchase-like event; lower ratings are clicks"
+    )
     use_tags: bool = opt(True, "add user tags (tags.csv / tags.dat) to the item text")
     max_tags: int = opt(10, "most frequent distinct tags kept per movie")
-    tags_before: int | None = opt(None, "keep only tags made before this unix time (no leak into a test period)")
+    tags_before: int | None = opt(
+        None, "keep only tags made before this unix time (no leak into a test period)"
+    )
     encoding: str | None = opt(None, "text encoding; default utf-8 for csv, latin-1 for 1m and 100k")
 
     def __post_init__(self) -> None:
@@ -103,7 +109,9 @@ def load_movielens(path: Path, options: MovieLensOptions = MovieLensOptions()) -
     ]
     items = common.unique_items(common.items_table(ids, titles, texts))
     items = common.complete_items(items, events, lambda i: f"movie {i}", lambda i: f"movie {i}")
-    log.info("movielens %s layout from %s: %d ratings, %d items", layout, folder, events.num_rows, items.num_rows)
+    log.info(
+        "movielens %s layout from %s: %d ratings, %d items", layout, folder, events.num_rows, items.num_rows
+    )
     return RawLogs(events=events, items=items, user_level=True, source=f"movielens:{folder}")
 
 
@@ -119,7 +127,7 @@ def item_text(title: str, genres: list[str], tags: list[str]) -> str:
 
 
 def _top_tags(tags: pa.Table, options: MovieLensOptions) -> dict[str, list[str]]:
-    """Per movie, distinct tags (case-insensitive, first spelling kept), most frequent first, ties by first use."""
+    """Per movie: distinct tags (case-insensitive, first spelling kept), most frequent first."""
     if options.tags_before is not None:
         tags = tags.filter(pc.less(tags["ts"], options.tags_before))
     counts: dict[str, Counter[str]] = {}
@@ -141,7 +149,9 @@ def _ratings_table(table: pa.Table, user: str, movie: str, rating: str, ts: str)
     return pa.table({"user": table[user], "movie": table[movie], "rating": table[rating], "ts": table[ts]})
 
 
-def _read_csv_layout(folder: Path, encoding: str, use_tags: bool) -> tuple[pa.Table, pa.Table, pa.Table | None]:
+def _read_csv_layout(
+    folder: Path, encoding: str, use_tags: bool
+) -> tuple[pa.Table, pa.Table, pa.Table | None]:
     ratings = read_table(
         folder / "ratings.csv",
         TableSpec(
@@ -167,7 +177,7 @@ def _read_csv_layout(folder: Path, encoding: str, use_tags: bool) -> tuple[pa.Ta
 
 def _dat(names: tuple[str, ...], kinds: dict[str, str], encoding: str) -> TableSpec:
     return TableSpec(
-        tuple(Col(n, kinds[n]) for n in names if n in kinds),  # type: ignore[arg-type]
+        tuple(Col(n, kinds[n]) for n in names if n in kinds),
         delimiter="::",
         header=False,
         names=names,
@@ -176,7 +186,9 @@ def _dat(names: tuple[str, ...], kinds: dict[str, str], encoding: str) -> TableS
     )
 
 
-def _read_dat_layout(folder: Path, encoding: str, use_tags: bool) -> tuple[pa.Table, pa.Table, pa.Table | None]:
+def _read_dat_layout(
+    folder: Path, encoding: str, use_tags: bool
+) -> tuple[pa.Table, pa.Table, pa.Table | None]:
     r_names = ("UserID", "MovieID", "Rating", "Timestamp")
     ratings = read_table(
         folder / "ratings.dat",
@@ -189,7 +201,9 @@ def _read_dat_layout(folder: Path, encoding: str, use_tags: bool) -> tuple[pa.Ta
     tags = None
     if use_tags and (folder / "tags.dat").is_file():
         t_names = ("UserID", "MovieID", "Tag", "Timestamp")
-        t = read_table(folder / "tags.dat", _dat(t_names, {"MovieID": "int", "Tag": "str", "Timestamp": "int"}, encoding))
+        t = read_table(
+            folder / "tags.dat", _dat(t_names, {"MovieID": "int", "Tag": "str", "Timestamp": "int"}, encoding)
+        )
         tags = pa.table({"movie": t["MovieID"], "tag": t["Tag"], "ts": t["Timestamp"]})
     genres = [g.split("|") for g in movies["Genres"].to_pylist()]
     movies = pa.table({"movie": movies["MovieID"], "title": movies["Title"], "genres": pa.array(genres)})
@@ -201,7 +215,11 @@ def _read_100k_layout(folder: Path, encoding: str) -> tuple[pa.Table, pa.Table, 
     ratings = read_table(
         folder / "u.data",
         TableSpec(
-            tuple(Col(n, "int") for n in r_names), delimiter="\t", header=False, names=r_names, quoting=False,
+            tuple(Col(n, "int") for n in r_names),
+            delimiter="\t",
+            header=False,
+            names=r_names,
+            quoting=False,
             encoding=encoding,
         ),
     )
@@ -211,7 +229,11 @@ def _read_100k_layout(folder: Path, encoding: str) -> tuple[pa.Table, pa.Table, 
         folder / "u.item",
         TableSpec(
             (Col("movie_id", "int"), Col("title"), *(Col(g, "int") for g in genre_names)),
-            delimiter="|", header=False, names=i_names, quoting=False, encoding=encoding,
+            delimiter="|",
+            header=False,
+            names=i_names,
+            quoting=False,
+            encoding=encoding,
         ),
     )
     flags = [items[g].to_pylist() for g in genre_names]
@@ -228,8 +250,14 @@ def _genre_names_100k(folder: Path, encoding: str) -> tuple[str, ...]:
         return GENRES_100K
     t = read_table(
         path,
-        TableSpec((Col("name"), Col("index", "int")), delimiter="|", header=False, names=("name", "index"),
-                  quoting=False, encoding=encoding),
+        TableSpec(
+            (Col("name"), Col("index", "int")),
+            delimiter="|",
+            header=False,
+            names=("name", "index"),
+            quoting=False,
+            encoding=encoding,
+        ),
     )
     order = pc.sort_indices(t["index"])
     return tuple(t.take(order)["name"].to_pylist())

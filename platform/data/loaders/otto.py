@@ -36,7 +36,11 @@ _SCHEMA = pa.schema(
         pa.field("session", pa.int64()),
         pa.field(
             "events",
-            pa.list_(pa.struct([pa.field("aid", pa.int64()), pa.field("ts", pa.int64()), pa.field("type", pa.string())])),
+            pa.list_(
+                pa.struct(
+                    [pa.field("aid", pa.int64()), pa.field("ts", pa.int64()), pa.field("type", pa.string())]
+                )
+            ),
         ),
     ]
 )
@@ -106,7 +110,10 @@ def _read_python(path: Path) -> pa.Table:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise DataFormatError(
-                    path, f"invalid JSON ({exc.msg}); the line may be truncated", line=lineno, column=exc.colno
+                    path,
+                    f"invalid JSON ({exc.msg}); the line may be truncated",
+                    line=lineno,
+                    column=exc.colno,
                 ) from None
             if not isinstance(obj, dict):
                 raise DataFormatError(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
@@ -114,7 +121,9 @@ def _read_python(path: Path) -> pa.Table:
                 if key not in obj:
                     raise DataFormatError(path, f"missing key {key!r}", line=lineno, column=key)
             if not _is_int(obj["session"]):
-                raise DataFormatError(path, f"expected an integer, got {obj['session']!r}", line=lineno, column="session")
+                raise DataFormatError(
+                    path, f"expected an integer, got {obj['session']!r}", line=lineno, column="session"
+                )
             if not isinstance(obj["events"], list):
                 raise DataFormatError(path, "expected a list of events", line=lineno, column="events")
             for i, ev in enumerate(obj["events"]):
@@ -123,10 +132,15 @@ def _read_python(path: Path) -> pa.Table:
                     raise DataFormatError(path, "expected an event object", line=lineno, column=where)
                 for key in ("aid", "ts"):
                     if key not in ev:
-                        raise DataFormatError(path, f"missing key {key!r}", line=lineno, column=f"{where}.{key}")
+                        raise DataFormatError(
+                            path, f"missing key {key!r}", line=lineno, column=f"{where}.{key}"
+                        )
                     if not _is_int(ev[key]):
                         raise DataFormatError(
-                            path, f"expected an integer, got {ev[key]!r}", line=lineno, column=f"{where}.{key}"
+                            path,
+                            f"expected an integer, got {ev[key]!r}",
+                            line=lineno,
+                            column=f"{where}.{key}",
                         )
                 if ev.get("type") not in EVENT_MAP:
                     raise DataFormatError(

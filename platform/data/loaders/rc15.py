@@ -111,5 +111,7 @@ def _items(clicks: pa.Table) -> pa.Table:
             entry.append(labels[code])
     ids = [str(i) for i in texts]
     return common.items_table(
-        ids, [f"item {i}" for i in ids], [", ".join(t) if t else f"item {i}" for i, t in zip(ids, texts.values(), strict=True)]
+        ids,
+        [f"item {i}" for i in ids],
+        [", ".join(t) if t else f"item {i}" for i, t in zip(ids, texts.values(), strict=True)],
     )

@@ -48,12 +48,19 @@ class RecboleOptions:
     user_field: str = opt("user_id", "user token field (RecBole USER_ID_FIELD)")
     item_field: str = opt("item_id", "item token field (RecBole ITEM_ID_FIELD)")
     session_field: str = opt("session_id", "session token field; used instead of the user when present")
-    time_field: str | None = opt("timestamp", "time field in unix seconds (RecBole TIME_FIELD); None: file order")
-    purchase_field: str | None = opt("auto", "field marking purchases: auto (event, then rating), a name, or None")
+    time_field: str | None = opt(
+        "timestamp", "time field in unix seconds (RecBole TIME_FIELD); None: file order"
+    )
+    purchase_field: str | None = opt(
+        "auto", "field marking purchases: auto (event, then rating), a name, or None"
+    )
     purchase_min: float = opt(4.0, "a float purchase field >= this marks a purchase (ratings)")
-    purchase_values: tuple[str, ...] = opt(("purchase",), "token values of the purchase field that mark a purchase")
+    purchase_values: tuple[str, ...] = opt(
+        ("purchase",), "token values of the purchase field that mark a purchase"
+    )
     title_fields: tuple[str, ...] = opt(
-        ("title", "movie_title", "item_name", "name", "artist_name"), "item fields tried, in order, for the title"
+        ("title", "movie_title", "item_name", "name", "artist_name"),
+        "item fields tried, in order, for the title",
     )
 
 
@@ -131,7 +138,9 @@ def load_recbole(path: Path, options: RecboleOptions = RecboleOptions()) -> RawL
         wanted.append(purchase_field)
         kinds[purchase_field] = _KIND[header.types[purchase_field]]
     spec = TableSpec(
-        tuple(Col(header.cell(f), kinds[f]) for f in wanted), delimiter="\t", quoting=False  # type: ignore[arg-type]
+        tuple(Col(header.cell(f), kinds[f]) for f in wanted),
+        delimiter="\t",
+        quoting=False,
     )
     table = read_table(inter, spec)
     col = {f: table[header.cell(f)] for f in wanted}

@@ -34,7 +34,7 @@ LOADERS: dict[str, LoaderSpec] = {
     for spec in (
         LoaderSpec(
             "retailrocket", load_retailrocket, RetailRocketOptions,
-            "RetailRocket events.csv + item properties: view->click, addtocart->purchase, transactions dropped",
+            "RetailRocket events.csv + item properties: view->click, addtocart->purchase, drops transactions",
         ),
         LoaderSpec(
             "rc15", load_rc15, Rc15Options,

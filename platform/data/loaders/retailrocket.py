@@ -47,7 +47,9 @@ UNKNOWN_TEXT = "category unknown"
 
 @dataclass(frozen=True)
 class RetailRocketOptions:
-    keep_transactions: bool = opt(False, "map transaction rows to purchase instead of dropping them (SQN drops)")
+    keep_transactions: bool = opt(
+        False, "map transaction rows to purchase instead of dropping them (SQN drops)"
+    )
     use_item_properties: bool = opt(True, "build category-path item text from item_properties_*.csv")
 
 
@@ -58,20 +60,28 @@ def load_retailrocket(path: Path, options: RetailRocketOptions = RetailRocketOpt
     raw = read_table(
         folder / EVENTS_FILE,
         TableSpec(
-            (Col("timestamp", "int"), Col("visitorid", "int"), Col("event", choices=SOURCE_EVENTS), Col("itemid", "int"))
+            (
+                Col("timestamp", "int"),
+                Col("visitorid", "int"),
+                Col("event", choices=SOURCE_EVENTS),
+                Col("itemid", "int"),
+            )
         ),
     )
-    mapping = {"view": schema.CLICK, "addtocart": schema.PURCHASE,
-               "transaction": schema.PURCHASE if options.keep_transactions else None}
+    mapping = {
+        "view": schema.CLICK,
+        "addtocart": schema.PURCHASE,
+        "transaction": schema.PURCHASE if options.keep_transactions else None,
+    }
     event, keep = common.map_events(raw["event"], mapping)
     raw = raw.filter(keep)
     events = common.raw_events(
-        raw["visitorid"], common.floor_div(raw["timestamp"], 1000), raw["itemid"].cast(pa.string()), event.filter(keep)
+        raw["visitorid"],
+        common.floor_div(raw["timestamp"], 1000),
+        raw["itemid"].cast(pa.string()),
+        event.filter(keep),
     )
-    if options.use_item_properties:
-        items = _category_items(folder)
-    else:
-        items = common.items_table([], [], [])
+    items = _category_items(folder) if options.use_item_properties else common.items_table([], [], [])
     items = common.complete_items(items, events, lambda i: f"item {i}", lambda i: UNKNOWN_TEXT)
     log.info("retailrocket %s: %d events kept, %d items", folder, events.num_rows, items.num_rows)
     return RawLogs(events=events, items=items, user_level=True, source=f"retailrocket:{folder}")
@@ -88,7 +98,9 @@ def _latest_categories(folder: Path) -> tuple[np.ndarray, np.ndarray]:
             category = t["value"].cast(pa.int64())
         except pa.ArrowInvalid:
             line = first_line_where(
-                folder / name, spec, lambda r: r["property"] == CATEGORY_PROPERTY and not r["value"].strip().isdigit()
+                folder / name,
+                spec,
+                lambda r: r["property"] == CATEGORY_PROPERTY and not r["value"].strip().isdigit(),
             )
             raise DataFormatError(
                 folder / name, "a categoryid property must have an integer value", line=line, column="value"
