@@ -62,7 +62,8 @@ class PrepConfig:
         "1 day suits rating logs (30 min is the web-click convention); not applied for leave_one_out",
     )
     max_session_len: int | None = opt(
-        50, "keep only each session's last N events (long bot-like sessions dominate otherwise); null keeps all"
+        50,
+        "keep only each session's last N events (long bot-like sessions dominate otherwise); null keeps all",
     )
     split: Literal["random", "temporal", "leave_one_out"] = opt(
         "random",
@@ -84,7 +85,12 @@ class PrepConfig:
         if self.split not in splits.SPLIT_METHODS:
             raise ValueError(f"split must be one of {sorted(splits.SPLIT_METHODS)}, got {self.split!r}")
         r = self.split_ratios
-        if len(r) != 3 or any(not math.isfinite(x) or x < 0 for x in r) or abs(sum(r) - 1.0) > 1e-6 or r[0] <= 0:
+        if (
+            len(r) != 3
+            or any(not math.isfinite(x) or x < 0 for x in r)
+            or abs(sum(r) - 1.0) > 1e-6
+            or r[0] <= 0
+        ):
             raise ValueError(
                 f"split_ratios must be 3 non-negative shares (train > 0) summing to 1, got {list(r)}"
             )
@@ -197,7 +203,7 @@ def prepare(
         mask = unseen & (label == k)
         split_stats[name] = {"unseen_events": int(mask.sum()), "unseen_items": len(np.unique(ev.item[mask]))}
     seen = ~unseen
-    say(f"vocabulary: {vocab.n_items:,} items; {int(unseen.sum()):,} val/test events with unseen items removed")
+    say(f"vocabulary: {vocab.n_items:,} items; {int(unseen.sum()):,} unseen val/test events dropped")
     ev, dense, label = ev.take(seen), dense[seen], label[seen]
 
     events = preprocess.to_events_table(ev.session, ev.ts, dense, ev.is_buy)
@@ -274,15 +280,19 @@ def load_prepared(root: Path) -> PreparedData:
 
     require(data.items_path, schema.ITEMS)
     if pq.read_metadata(data.items_path).num_rows != n_items:
-        raise ValueError(f"{data.items_path} does not hold n_items={n_items} rows from {stats_path}; {PREPARE_HINT}")
+        raise ValueError(
+            f"{data.items_path} does not hold n_items={n_items} rows from {stats_path}; {PREPARE_HINT}"
+        )
     transitions_schema = schema.transitions_schema(state_len)
     for split in splits.SPLITS:
         require(data.events_path(split), schema.EVENTS)
         require(data.transitions_path(split), transitions_schema)
         got = pq.read_schema(data.transitions_path(split)).field(schema.STATE).type
         if getattr(got, "list_size", state_len) != state_len:
-            raise ValueError(f"{data.transitions_path(split)}: states of length {got.list_size}, "
-                             f"stats.json says state_len={state_len}; {PREPARE_HINT}")
+            raise ValueError(
+                f"{data.transitions_path(split)}: states of length {got.list_size}, "
+                f"stats.json says state_len={state_len}; {PREPARE_HINT}"
+            )
     require(data.popularity_path)
     shape = np.load(data.popularity_path, mmap_mode="r", allow_pickle=False).shape
     if shape != (n_items,):

@@ -38,7 +38,9 @@ class EventColumns:
 
     def take(self, index: np.ndarray) -> EventColumns:
         """Rows ``index`` (a bool mask or sorted positions, so the order is kept)."""
-        return EventColumns(self.session[index], self.ts[index], self.item[index], self.is_buy[index], self.names)
+        return EventColumns(
+            self.session[index], self.ts[index], self.item[index], self.is_buy[index], self.names
+        )
 
 
 def from_raw(events: pa.Table, where: str = "raw events") -> EventColumns:
@@ -140,8 +142,12 @@ def filter_min_counts(
         dropped_items += mid - len(ev)
         if not until_stable or len(ev) == before:
             break
-    log.info("filters: %d pass(es), -%d events (short sessions), -%d (rare items)", passes, dropped_sessions,
-             dropped_items)
+    log.info(
+        "filters: %d pass(es), -%d events (short sessions), -%d (rare items)",
+        passes,
+        dropped_sessions,
+        dropped_items,
+    )
     return ev, FilterStats(passes, dropped_sessions, dropped_items)
 
 
@@ -151,7 +157,11 @@ def to_events_table(session: np.ndarray, ts: np.ndarray, item_id: np.ndarray, is
         pa.array(is_buy.astype(np.int8)), pa.array([schema.CLICK, schema.PURCHASE], type=pa.string())
     )
     return pa.Table.from_arrays(
-        [pa.array(session, pa.int64()), pa.array(ts, pa.int64()), pa.array(item_id, pa.int64()),
-         pc.cast(kinds, pa.string())],
+        [
+            pa.array(session, pa.int64()),
+            pa.array(ts, pa.int64()),
+            pa.array(item_id, pa.int64()),
+            pc.cast(kinds, pa.string()),
+        ],
         schema=schema.EVENTS,
     )

@@ -57,7 +57,8 @@ class Vocabulary:
         text = _blank_to_null(described.column(schema.TEXT).cast(pa.string()).take(index))
         text = pc.coalesce(text, title, self.raw_ids)
         return pa.Table.from_arrays(
-            [pa.array(np.arange(self.n_items, dtype=np.int64)), self.raw_ids, title, text], schema=schema.ITEMS
+            [pa.array(np.arange(self.n_items, dtype=np.int64)), self.raw_ids, title, text],
+            schema=schema.ITEMS,
         )
 
 
