@@ -43,7 +43,9 @@ CASES = {
     "movielens-missing-column": Case(
         "movielens", "ratings.csv", b"userId,movieId,timestamp\r\n1,1,964982703\r\n", 1, "rating"
     ),
-    "lastfm-missing-column": Case("lastfm", "user_artists.dat", b"userID\tartistID\r\n2\t51\r\n", 1, "weight"),
+    "lastfm-missing-column": Case(
+        "lastfm", "user_artists.dat", b"userID\tartistID\r\n2\t51\r\n", 1, "weight"
+    ),
     "retailrocket-missing-column": Case(
         "retailrocket", "events.csv", b"timestamp,visitorid,itemid,transactionid\n1,2,3,\n", 1, "event"
     ),
@@ -54,60 +56,95 @@ CASES = {
         "recbole", "ml-100k.inter", b"user_id:token\titem_id:token\trating:number\n1\t2\t3\n", 1, 3
     ),
     "otto-missing-key": Case(
-        "otto", "train.jsonl", (OTTO_OK + '{"session":1,"events":[{"aid":5,"type":"clicks"}]}\n').encode(), 2,
+        "otto",
+        "train.jsonl",
+        (OTTO_OK + '{"session":1,"events":[{"aid":5,"type":"clicks"}]}\n').encode(),
+        2,
         "events[0].ts",
     ),
     "generic-missing-column": Case("generic", "log.csv", b"visitor,when_ms,action\nu,1,view\n", 1, "sku"),
     # wrong type (blank lines still count as physical lines)
     "movielens-wrong-type": Case(
-        "movielens", "ratings.csv",
-        b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n\r\n1,3,x,964981247\r\n", 4, "rating",
+        "movielens",
+        "ratings.csv",
+        b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n\r\n1,3,x,964981247\r\n",
+        4,
+        "rating",
     ),
     "movielens-1m-wrong-type": Case(
         "movielens_1m", "ratings.dat", b"1::1193::5::978300760\n1::661::five::978302109\n", 2, "Rating"
     ),
     "movielens-100k-wrong-type": Case(
-        "movielens_100k", "u.data", b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n1\t2\t3\tlate\n", 3,
+        "movielens_100k",
+        "u.data",
+        b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n1\t2\t3\tlate\n",
+        3,
         "timestamp",
     ),
     "lastfm-wrong-type": Case(
-        "lastfm", "user_artists.dat", b"userID\tartistID\tweight\r\n2\t51\t13883\r\n2\t52\tmany\r\n", 3, "weight"
+        "lastfm",
+        "user_artists.dat",
+        b"userID\tartistID\tweight\r\n2\t51\t13883\r\n2\t52\tmany\r\n",
+        3,
+        "weight",
     ),
     "retailrocket-wrong-type": Case(
-        "retailrocket", "events.csv",
-        b"timestamp,visitorid,event,itemid,transactionid\n1433221332117,1,view,5,\n2015-06-01,1,view,5,\n", 3,
+        "retailrocket",
+        "events.csv",
+        b"timestamp,visitorid,event,itemid,transactionid\n1433221332117,1,view,5,\n2015-06-01,1,view,5,\n",
+        3,
         "timestamp",
     ),
     "retailrocket-unknown-event": Case(
-        "retailrocket", "events.csv",
-        b"timestamp,visitorid,event,itemid,transactionid\n1,1,view,5,\n2,1,view,5,\n3,1,purchase,5,\n", 4, "event",
+        "retailrocket",
+        "events.csv",
+        b"timestamp,visitorid,event,itemid,transactionid\n1,1,view,5,\n2,1,view,5,\n3,1,purchase,5,\n",
+        4,
+        "event",
     ),
     "retailrocket-category-not-integer": Case(
-        "retailrocket", "item_properties_part1.csv",
-        b"timestamp,itemid,property,value\n1,5,available,1\n2,5,categoryid,abc\n", 3, "value",
+        "retailrocket",
+        "item_properties_part1.csv",
+        b"timestamp,itemid,property,value\n1,5,available,1\n2,5,categoryid,abc\n",
+        3,
+        "value",
     ),
     "rc15-wrong-type": Case(
-        "rc15", "yoochoose-clicks.dat",
-        b"1,2014-04-07T10:51:09.277Z,214536502,0\n1,yesterday,214536500,0\n", 2, "Timestamp",
+        "rc15",
+        "yoochoose-clicks.dat",
+        b"1,2014-04-07T10:51:09.277Z,214536502,0\n1,yesterday,214536500,0\n",
+        2,
+        "Timestamp",
     ),
     "recbole-wrong-type": Case(
-        "recbole", "ml-100k.inter",
-        b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t2\t3\t4\n1\t2\tx\t4\n", 3, "rating:float",
+        "recbole",
+        "ml-100k.inter",
+        b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t2\t3\t4\n1\t2\tx\t4\n",
+        3,
+        "rating:float",
     ),
     "otto-wrong-type": Case(
-        "otto", "train.jsonl", b'{"session":0,"events":[{"aid":1,"ts":"1659304800025","type":"clicks"}]}\n', 1,
+        "otto",
+        "train.jsonl",
+        b'{"session":0,"events":[{"aid":1,"ts":"1659304800025","type":"clicks"}]}\n',
+        1,
         "events[0].ts",
     ),
     "otto-unknown-type": Case(
-        "otto", "train.jsonl", (OTTO_OK + '{"session":1,"events":[{"aid":5,"ts":1,"type":"views"}]}\n').encode(),
-        2, "events[0].type",
+        "otto",
+        "train.jsonl",
+        (OTTO_OK + '{"session":1,"events":[{"aid":5,"ts":1,"type":"views"}]}\n').encode(),
+        2,
+        "events[0].type",
     ),
     "generic-wrong-type": Case(
         "generic", "log.csv", b"visitor,when_ms,sku,action\nu,1,A,view\nu,soon,B,view\n", 3, "when_ms"
     ),
     # empty file
     "movielens-empty": Case("movielens", "movies.csv", b"", 1, None),
-    "movielens-header-only": Case("movielens", "ratings.csv", b"userId,movieId,rating,timestamp\r\n", 2, None),
+    "movielens-header-only": Case(
+        "movielens", "ratings.csv", b"userId,movieId,rating,timestamp\r\n", 2, None
+    ),
     "movielens-1m-empty": Case("movielens_1m", "ratings.dat", b"", 1, None),
     "otto-empty": Case("otto", "train.jsonl", b"", 1, None),
     "lastfm-empty": Case("lastfm", "user_artists.dat", b"", 1, None),
@@ -117,24 +154,40 @@ CASES = {
     "generic-empty": Case("generic", "log.csv", b"", 1, None),
     # non-UTF-8 byte in a UTF-8 format: line and byte column
     "movielens-not-utf8": Case(
-        "movielens", "movies.csv", b"movieId,title,genres\r\n1,Toy Story (1995),Comedy\r\n2,Mis\xe9rables,Drama\r\n",
-        3, 6,
+        "movielens",
+        "movies.csv",
+        b"movieId,title,genres\r\n1,Toy Story (1995),Comedy\r\n2,Mis\xe9rables,Drama\r\n",
+        3,
+        6,
     ),
     "otto-not-utf8": Case("otto", "train.jsonl", (OTTO_OK + '{"session":1,"ev\xff').encode("latin-1"), 2, 17),
     "lastfm-not-utf8": Case(
         "lastfm", "artists.dat", b"id\tname\turl\tpictureURL\n51\tDuran\tu\tp\n52\tBj\xf6rk\tu\tp\n", 3, 6
     ),
     "retailrocket-not-utf8": Case(
-        "retailrocket", "item_properties_part2.csv", b"timestamp,itemid,property,value\n1,5,888,caf\xe9\n", 2, 12
+        "retailrocket",
+        "item_properties_part2.csv",
+        b"timestamp,itemid,property,value\n1,5,888,caf\xe9\n",
+        2,
+        12,
     ),
-    "rc15-not-utf8": Case("rc15", "yoochoose-clicks.dat", b"1,2014-04-07T10:51:09.277Z,214536502,\x80\n", 1, 38),
+    "rc15-not-utf8": Case(
+        "rc15", "yoochoose-clicks.dat", b"1,2014-04-07T10:51:09.277Z,214536502,\x80\n", 1, 38
+    ),
     "recbole-not-utf8": Case(
-        "recbole", "ml-100k.item", b"item_id:token\tmovie_title:token_seq\n242\tKolya\n302\tL.A. Confidentia\xe9\n",
-        3, 21,
+        "recbole",
+        "ml-100k.item",
+        b"item_id:token\tmovie_title:token_seq\n242\tKolya\n302\tL.A. Confidentia\xe9\n",
+        3,
+        21,
     ),
     # truncated line (too few fields)
     "movielens-truncated": Case(
-        "movielens", "ratings.csv", b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.0", 3, "timestamp"
+        "movielens",
+        "ratings.csv",
+        b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.0",
+        3,
+        "timestamp",
     ),
     "movielens-1m-truncated": Case(
         "movielens_1m", "movies.dat", b"661::James (1996)::Animation\n1193::One Flew", 2, "Genres"
@@ -145,16 +198,26 @@ CASES = {
         "lastfm", "user_artists.dat", b"userID\tartistID\tweight\r\n2\t51\t13883\r\n2\t52\r\n", 3, "weight"
     ),
     "retailrocket-truncated": Case(
-        "retailrocket", "events.csv", b"timestamp,visitorid,event,itemid,transactionid\n1,1,view,5,\n2,1,view\n", 3,
+        "retailrocket",
+        "events.csv",
+        b"timestamp,visitorid,event,itemid,transactionid\n1,1,view,5,\n2,1,view\n",
+        3,
         "itemid",
     ),
-    "rc15-truncated": Case("rc15", "yoochoose-buys.dat", b"2,2014-04-07T13:57:19.373Z,214662742,1046\n", 1, "Quantity"),
-    "recbole-truncated": Case(
-        "recbole", "ml-100k.inter",
-        b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t2\t3\t4\n1\t2\t3\n", 3, "timestamp:float",
+    "rc15-truncated": Case(
+        "rc15", "yoochoose-buys.dat", b"2,2014-04-07T13:57:19.373Z,214662742,1046\n", 1, "Quantity"
     ),
-    "generic-truncated": Case("generic", "log.csv", b"visitor,when_ms,sku,action\nu,1,A,view\nu,2\n", 3, "sku"),
-}  # fmt: skip
+    "recbole-truncated": Case(
+        "recbole",
+        "ml-100k.inter",
+        b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t2\t3\t4\n1\t2\t3\n",
+        3,
+        "timestamp:float",
+    ),
+    "generic-truncated": Case(
+        "generic", "log.csv", b"visitor,when_ms,sku,action\nu,1,A,view\nu,2\n", 3, "sku"
+    ),
+}
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -172,7 +235,9 @@ def test_error_names_file_line_and_column(write_dataset, case: Case) -> None:
     message = str(err)
     assert f"{case.file}:{case.line}" in message
     if case.column is not None:
-        assert (f"column {case.column!r}" if isinstance(case.column, str) else f"column {case.column}") in message
+        assert (
+            f"column {case.column!r}" if isinstance(case.column, str) else f"column {case.column}"
+        ) in message
 
 
 def test_generic_parquet_missing_column_and_null(tmp_path: Path) -> None:
@@ -202,7 +267,9 @@ def test_error_message_layout_and_pickling(tmp_path: Path) -> None:
 
     err = DataFormatError(tmp_path / "ratings.csv", "expected a number, got 'x'", line=17, column="rating")
     text = str(err)
-    assert text.startswith(f"{tmp_path / 'ratings.csv'}:17 column 'rating': expected a number, got 'x'. Fix the file")
+    assert text.startswith(
+        f"{tmp_path / 'ratings.csv'}:17 column 'rating': expected a number, got 'x'. Fix the file"
+    )
     again = pickle.loads(pickle.dumps(err))
     assert (again.path, again.line, again.column, str(again)) == (err.path, err.line, err.column, text)
 
@@ -228,7 +295,9 @@ def test_arrow_and_python_engines_agree(write_dataset) -> None:
     movies.write_bytes(b"\xef\xbb\xbf" + movies.read_bytes() + b"\r\n")  # BOM and a trailing blank line
     specs = {
         movies: TableSpec((Col("movieId", "int"), Col("title"), Col("genres"))),
-        folder / "ratings.csv": TableSpec((Col("userId", "int"), Col("rating", "float"), Col("timestamp", "int"))),
+        folder / "ratings.csv": TableSpec(
+            (Col("userId", "int"), Col("rating", "float"), Col("timestamp", "int"))
+        ),
     }
     for path, spec in specs.items():
         fast = read_table(path, spec)

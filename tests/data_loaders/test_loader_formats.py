@@ -38,7 +38,9 @@ def check_contract(logs: RawLogs) -> None:
     assert set(logs.items[schema.ITEM_ID].to_pylist()) <= {-1}
     assert set(logs.events[schema.RAW_ID].to_pylist()) <= set(logs.items[schema.RAW_ID].to_pylist())
     assert len(set(logs.items[schema.RAW_ID].to_pylist())) == logs.items.num_rows
-    keys = list(zip(logs.events[schema.SESSION_ID].to_pylist(), logs.events[schema.TS].to_pylist(), strict=True))
+    keys = list(
+        zip(logs.events[schema.SESSION_ID].to_pylist(), logs.events[schema.TS].to_pylist(), strict=True)
+    )
     assert keys == sorted(keys)
 
 
@@ -62,7 +64,9 @@ def test_movielens_csv_layout(write_dataset) -> None:
 
 def test_movielens_options_change_threshold_and_tags(write_dataset) -> None:
     folder = write_dataset("movielens")
-    logs = load_movielens(folder, MovieLensOptions(purchase_min_rating=4.5, max_tags=1, tags_before=1445714996))
+    logs = load_movielens(
+        folder, MovieLensOptions(purchase_min_rating=4.5, max_tags=1, tags_before=1445714996)
+    )
     assert [r[3] for r in rows(logs)] == [C, C, P, C]
     assert texts(logs)["1"].endswith("Tags: pixar")
     no_tags = load_movielens(folder, MovieLensOptions(use_tags=False))
@@ -235,11 +239,15 @@ def test_generic_parquet_matches_csv(tmp_path: Path) -> None:
     from_parquet = load_generic(tmp_path / "log.parquet", opts)
     from_csv = load_generic(tmp_path / "log.csv", opts)
     check_contract(from_parquet)
-    assert rows(from_parquet) == rows(from_csv) == [
-        (3, 1704153600, "10", C),
-        (5, 1704067200, "11", C),
-        (5, 1704067201, "10", C),
-    ]
+    assert (
+        rows(from_parquet)
+        == rows(from_csv)
+        == [
+            (3, 1704153600, "10", C),
+            (5, 1704067200, "11", C),
+            (5, 1704067201, "10", C),
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", ["movielens", "otto", "lastfm", "retailrocket", "rc15", "recbole"])

@@ -134,8 +134,7 @@ def check_bytes(path: Path, encoding: str) -> None:
                         f"byte 0x{data[exc.start]:02x} at byte {byte_col} of the line is not valid UTF-8",
                         line=line,
                         column=byte_col,
-                        hint="The file must be UTF-8: re-encode it (for example `iconv -f latin1 -t utf-8`) "
-                        "or pass the right encoding option.",
+                        hint="The file must be UTF-8: re-encode it, e.g. `iconv -f latin1 -t utf-8 old > new`.",
                     ) from None
             done = data[:good]
             nl = done.rfind(b"\n")

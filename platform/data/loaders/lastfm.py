@@ -5,7 +5,7 @@ Files (tab-separated, one header line, no quoting; line ends LF or CRLF):
 (``id  name  url  pictureURL``; UTF-8).
 
 Last.fm HetRec has **no event times**: ``user_artists.dat`` gives one play count per (user, artist) and
-says nothing about order. To feed sequence models anyway, each user becomes one pseudo-session
+says nothing about order. Mapping: to feed sequence models anyway, each user becomes one pseudo-session
 (``user_level=False``) holding one ``click`` per artist, ordered by play count descending (ties: file
 order, i.e. artist id), with a synthetic ``ts`` = rank position 0, 1, 2, ... This order is made up, not
 observed: results on it are pseudo-sequential and must never be reported as sequential recommendation
