@@ -3,7 +3,7 @@
 Importing this package registers every backbone; see :mod:`.registry` for the input/output contract.
 """
 
-from learec.rllib_algos.backbones import gru4rec
+from learec.rllib_algos.backbones import caser, gru4rec, nextitnet, sasrec
 from learec.rllib_algos.backbones.registry import (
     BackboneConfig,
     SequenceEncoder,
@@ -17,8 +17,11 @@ __all__ = [
     "BackboneConfig",
     "SequenceEncoder",
     "build",
+    "caser",
     "count_parameters",
     "gru4rec",
     "names",
+    "nextitnet",
     "register",
+    "sasrec",
 ]
