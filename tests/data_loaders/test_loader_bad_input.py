@@ -249,6 +249,13 @@ def test_generic_parquet_missing_column_and_null(tmp_path: Path) -> None:
     pq.write_table(pa.table({"session_id": [1, 2], "ts": [1, None], "item_id": ["a", "b"]}), path)
     with pytest.raises(DataFormatError, match=r"log\.parquet column 'ts': row 2: empty"):
         load_dataset("generic", path)
+    pq.write_table(
+        pa.table({"session_id": [1, 2], "ts": ["2024-01-01T00:00:00", "nope"], "item_id": [1, 2]}), path
+    )
+    with pytest.raises(
+        DataFormatError, match=r"log\.parquet column 'ts': row 2: expected an ISO-8601 timestamp"
+    ):
+        load_dataset("generic", path, ts_unit="iso")
 
 
 def test_missing_file_and_unknown_format(tmp_path: Path) -> None:

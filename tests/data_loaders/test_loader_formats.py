@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from learec.platform.data import schema
+from learec.platform.data.loaders.delimited import Col, TableSpec, read_table
 from learec.platform.data.loaders.generic import GenericOptions, load_generic
 from learec.platform.data.loaders.lastfm import LastfmOptions, load_lastfm
 from learec.platform.data.loaders.movielens import MovieLensOptions, load_movielens
@@ -227,17 +228,22 @@ def test_generic_parquet_matches_csv(tmp_path: Path) -> None:
     table = pa.table(
         {
             "sid": pa.array([5, 5, 3], pa.int64()),
-            "t": pa.array(["2024-01-01T00:00:01Z", "2024-01-01T00:00:00.5Z", "2024-01-02T00:00:00Z"]),
+            "t": pa.array(["2024-01-01T00:00:01Z", "2024-01-01T00:00:00.5Z", "2024-01-02T00:00:00"]),
             "item": pa.array([10, 11, 10], pa.int64()),
         }
     )
     pq.write_table(table, tmp_path / "log.parquet")
     (tmp_path / "log.csv").write_text(
-        "sid,t,item\n5,2024-01-01T00:00:01Z,10\n5,2024-01-01T00:00:00.5Z,11\n3,2024-01-02T00:00:00Z,10\n"
+        "sid,t,item\n5,2024-01-01T00:00:01Z,10\n5,2024-01-01T00:00:00.5Z,11\n3,2024-01-02T00:00:00,10\n"
     )
     opts = GenericOptions(session_col="sid", ts_col="t", item_col="item", ts_unit="iso")
     from_parquet = load_generic(tmp_path / "log.parquet", opts)
     from_csv = load_generic(tmp_path / "log.csv", opts)
+    # the precise reader gives the same seconds (UTC when no offset is written)
+    spec = TableSpec((Col("sid", "int"), Col("t", "iso")))
+    assert read_table(tmp_path / "log.csv", spec).equals(
+        read_table(tmp_path / "log.csv", spec, engine="python")
+    )
     check_contract(from_parquet)
     assert (
         rows(from_parquet)

@@ -19,7 +19,7 @@ import csv
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +46,7 @@ _EXPECTED = {
     "iso": "an ISO-8601 timestamp such as 2014-04-07T10:51:09.277Z",
 }
 _CHUNK = 1 << 24  # bytes per read when checking the encoding
+UTF8_HINT = "The file must be UTF-8: re-encode it, e.g. `iconv -f latin1 -t utf-8 old > new`."
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def check_bytes(path: Path, encoding: str) -> None:
                         f"byte 0x{data[exc.start]:02x} at byte {byte_col} of the line is not valid UTF-8",
                         line=line,
                         column=byte_col,
-                        hint="The file must be UTF-8: re-encode it, e.g. `iconv -f latin1 -t utf-8 old > new`.",
+                        hint=UTF8_HINT,
                     ) from None
             done = data[:good]
             nl = done.rfind(b"\n")
@@ -270,9 +271,17 @@ def _parse(value: str, col: Col) -> int | float | str | None:
             return int(stripped)
         if col.kind == "float":
             return float(stripped)
-        return int(datetime.fromisoformat(stripped).timestamp() // 1)
+        return iso_seconds(stripped)
     except ValueError:
         raise ValueError(f"expected {_EXPECTED[col.kind]}, got {value!r}") from None
+
+
+def iso_seconds(text: str) -> int:
+    """Unix seconds (floored) of an ISO-8601 time; no offset means UTC, as pyarrow reads it."""
+    stamp = datetime.fromisoformat(text.strip())
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return int(stamp.timestamp() // 1)
 
 
 def _read_python(path: Path, spec: TableSpec, names: list[str]) -> pa.Table:

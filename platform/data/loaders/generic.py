@@ -26,7 +26,7 @@ from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.platform.data.errors import DataFormatError
 from learec.platform.data.loaders import common
-from learec.platform.data.loaders.delimited import Col, TableSpec, read_table
+from learec.platform.data.loaders.delimited import Col, TableSpec, iso_seconds, read_table
 from learec.platform.data.raw import RawLogs
 
 log = logging.getLogger(__name__)
@@ -89,15 +89,18 @@ def _parquet_ts(path: Path, values: pa.ChunkedArray, options: GenericOptions) ->
         if pa.types.is_string(values.type):
             try:
                 ns = values.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+                return common.floor_div(ns, 1_000_000_000)
             except pa.ArrowInvalid:
-                ok = [_parses_iso(v) for v in values.to_pylist()]
-                row = ok.index(False) + 1
-                raise DataFormatError(
-                    path,
-                    f"row {row}: expected an ISO-8601 timestamp, got {values[row - 1].as_py()!r}",
-                    column=col,
-                ) from None
-            return common.floor_div(ns, 1_000_000_000)
+                pass  # e.g. strings without an offset; parse them one by one, naming the first bad row
+            seconds = []
+            for row, text in enumerate(values.to_pylist(), 1):
+                try:
+                    seconds.append(iso_seconds(text))
+                except ValueError:
+                    raise DataFormatError(
+                        path, f"row {row}: expected an ISO-8601 timestamp, got {text!r}", column=col
+                    ) from None
+            return pa.chunked_array([pa.array(seconds, pa.int64())])
         raise DataFormatError(
             path, f"expected timestamps or ISO-8601 strings, the column has type {values.type}", column=col
         )
@@ -108,14 +111,6 @@ def _parquet_ts(path: Path, values: pa.ChunkedArray, options: GenericOptions) ->
             column=col,
         )
     return _to_seconds(values, options.ts_unit)
-
-
-def _parses_iso(value: str) -> bool:
-    try:
-        pa.scalar(value).cast(pa.timestamp("ns", tz="UTC"))
-    except pa.ArrowInvalid:
-        return False
-    return True
 
 
 def _to_seconds(values: pa.ChunkedArray, unit: str) -> pa.ChunkedArray:
