@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from learec.platform.common.fields import from_dict
 from learec.platform.data import schema
 from learec.platform.eval.baselines import random_score_fn
 from learec.platform.eval.protocol import (
@@ -204,3 +207,21 @@ def test_format_mean_std() -> None:
     assert format_mean_std(0.12345, 0.00678) == "0.1235 ± 0.0068"
     assert format_mean_std(0.5, math.nan, digits=2) == "0.50"
     assert format_mean_std(math.nan, math.nan) == "–"
+
+
+def test_eval_config_reads_yaml_values() -> None:
+    cfg = from_dict(EvalConfig, {"ks": "1, 10", "batch_size": "64"}, where="run.yaml: eval")
+    assert cfg.ks == (1, 10) and cfg.batch_size == 64
+    with pytest.raises(ValueError, match="run.yaml: eval.*ks must be >= 1"):
+        from_dict(EvalConfig, {"ks": [0]}, where="run.yaml: eval")
+
+
+def test_eval_imports_stay_light() -> None:
+    """No torch (models wrap themselves) and no matplotlib until a report is drawn."""
+    code = (
+        "import sys, learec.platform.eval.protocol, learec.platform.eval.baselines; "
+        "import learec.platform.eval.report; "
+        "print(','.join(m for m in ('torch', 'matplotlib', 'ray') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
