@@ -28,7 +28,9 @@ class Caser(SequenceEncoder):
         self.heights = config.caser_heights
         # A Conv1d over time with the embedding as channels is Caser's [h, d] horizontal filter.
         self.horizontal = nn.ModuleList(nn.Conv1d(hidden, filters, kernel_size=h) for h in self.heights)
-        self.vertical = nn.Conv2d(1, config.caser_vertical, kernel_size=(state_len, 1)) if config.caser_vertical else None
+        self.vertical = (
+            nn.Conv2d(1, config.caser_vertical, kernel_size=(state_len, 1)) if config.caser_vertical else None
+        )
         features = filters * len(self.heights) + config.caser_vertical * hidden
         self.dropout = nn.Dropout(config.dropout)
         self.out = nn.Linear(features, hidden)

@@ -111,7 +111,7 @@ class SequenceEncoder(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def encode(self, emb: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """``emb [B, L, H]`` (zero at pads), ``mask [B, L]`` (True = real item), ``lengths [B]`` -> ``[B, H]``.
+        """``emb [B, L, H]`` (zero at pads), ``mask [B, L]`` (True = real), ``lengths [B]`` -> ``[B, H]``.
 
         Must be finite for every row, including ``lengths == 0`` (those rows are replaced afterwards).
         """

@@ -14,6 +14,15 @@ from learec.rllib_algos.backbones.registry import BackboneConfig, BackboneName, 
 N_ITEMS, STATE_LEN, HIDDEN = 30, 10, 16
 
 
+@pytest.fixture(autouse=True)
+def one_thread() -> typing.Iterator[None]:
+    """Tiny tensors: intra-op threads only contend on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def make(name: str, **overrides: typing.Any) -> SequenceEncoder:
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -65,6 +74,21 @@ def test_state_ignores_pad_row(name: str) -> None:
         scramble_pad_row(enc)
         after = enc(seq, lengths)
     torch.testing.assert_close(after, before, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("name", backbones.names())
+def test_state_ignores_pad_row_in_training_mode(name: str) -> None:
+    """Same dropout draws (same seed), different pad row: same state, so training never sees padding."""
+    enc = make(name).train()
+    seq, lengths = left_padded(HISTORIES)
+    outputs = []
+    for seed in (None, 1):
+        if seed is not None:
+            scramble_pad_row(enc, seed)
+        with torch.random.fork_rng():
+            torch.manual_seed(7)
+            outputs.append(enc(seq, lengths).detach())
+    torch.testing.assert_close(outputs[1], outputs[0], atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize("name", backbones.names())
