@@ -60,6 +60,14 @@ class RunReport:
     plot_k: int = 10
     digits: int = 4
 
+    def __post_init__(self) -> None:
+        if not self.title.strip():
+            raise ValueError("report title must not be empty")
+        if self.plot_k < 1:
+            raise ValueError(f"report plot_k must be >= 1, got {self.plot_k}")
+        if not 0 <= self.digits <= 10:
+            raise ValueError(f"report digits must be in [0, 10], got {self.digits}")
+
     def add_section(self, title: str, markdown: str) -> None:
         if title in self.sections:
             raise ValueError(f"report section {title!r} added twice")

@@ -114,6 +114,9 @@ def test_bad_rows_fail_before_anything_is_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="step"):
         write_report(tmp_path, RunReport(title="t", curves={"m": [(0, 1.0)]}))
     assert list(tmp_path.iterdir()) == []
+    for bad in ({"title": " "}, {"title": "t", "plot_k": 0}, {"title": "t", "digits": -1}):
+        with pytest.raises(ValueError, match="report"):
+            RunReport(**bad)
     report = RunReport(title="t")
     report.add_section("A", "x")
     with pytest.raises(ValueError, match="added twice"):
