@@ -65,8 +65,25 @@ def from_raw(events: pa.Table, where: str = "raw events") -> EventColumns:
     session = events.column(schema.SESSION_ID).to_numpy().astype(np.int64, copy=False)
     ts = events.column(schema.TS).to_numpy().astype(np.int64, copy=False)
     item = raw.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    order = np.lexsort((ts, session))  # lexsort is stable: equal (session, ts) keep file order
+    order = stable_order(session, ts)
+    if order is None:
+        return EventColumns(session, ts, item, is_buy, raw.dictionary)
     return EventColumns(session[order], ts[order], item[order], is_buy[order], raw.dictionary)
+
+
+def stable_order(session: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+    """Row order sorting by (session, ts) with ties in file order; None when already sorted (loaders sort)."""
+    if not len(session):
+        return None
+    step = np.diff(session)
+    if np.all(step >= 0) and np.all((step > 0) | (np.diff(ts) >= 0)):
+        return None
+    s_span = int(session.max()) - int(session.min())
+    t_span = int(ts.max()) - int(ts.min())
+    if (s_span + 1) * (t_span + 1) < 2**62:  # one int64 key: a stable argsort is ~3x faster than lexsort
+        key = (session - session.min()) * np.int64(t_span + 1) + (ts - ts.min())
+        return np.argsort(key, kind="stable")
+    return np.lexsort((ts, session))  # lexsort is stable too
 
 
 def session_starts(session: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Events -> SQN transitions, one row per event, vectorised with sliding windows (no loop per event).
+"""Events -> SQN transitions, one row per event, vectorised with shifted slices (no loop per event).
 
 Row ``t`` of a session with items ``a_0 .. a_T`` (0-based ``step`` = t):
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.lib.stride_tricks import sliding_window_view
 
 from learec.platform.data import schema
 from learec.platform.data.preprocess import position_from_end, session_starts
@@ -63,14 +62,19 @@ def build_transitions(
     if keep is not None:
         rows, step, done = rows[keep], step[keep], done[keep]
 
+    # Slot j (0 = oldest) of row i's state is item i - L + j, valid when j >= L - step. Stacking the L
+    # slots and the action as L + 1 contiguous columns makes state = columns 0..L-1 and
+    # next_state = columns 1..L; one vectorised pass per slot, never one per event.
     pad = np.int32(n_items)
     padded = np.concatenate([np.full(state_len, pad, dtype=np.int32), item.astype(np.int32)])  # [L + N]
-    windows = sliding_window_view(padded, state_len)  # [N + 1, L]; row i = items i-L .. i-1
-    col = np.arange(state_len)[None, :]  # [1, L]
+    slots = np.empty((state_len + 1, len(rows)), dtype=np.int32)  # [L + 1, R]
+    for j in range(state_len + 1):
+        np.copyto(slots[j], padded[j : j + n] if keep is None else padded[rows + j])
+        np.copyto(slots[j], pad, where=step < state_len - j)
+    state = slots[:-1].T  # [R, L] views; _fixed_lists copies them row-major
+    next_state = slots[1:].T  # [R, L]
     len_state = np.minimum(step, state_len).astype(np.int32)  # [R]
     len_next = np.minimum(step + 1, state_len).astype(np.int32)  # [R]
-    state = np.where(col >= state_len - len_state[:, None], windows[rows], pad)  # [R, L]
-    next_state = np.where(col >= state_len - len_next[:, None], windows[rows + 1], pad)  # [R, L]
 
     buy = is_buy[rows]
     reward = np.where(buy, np.float32(reward_purchase), np.float32(reward_click)).astype(np.float32)

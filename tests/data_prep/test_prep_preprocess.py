@@ -79,3 +79,13 @@ def test_min_count_filters_one_pass_and_until_stable(make_raw) -> None:
     lengths = preprocess.session_lengths(stable.session)
     counts = np.bincount(stable.item)[stable.item]
     assert lengths.min() >= 3 and counts.min() >= 2
+
+
+@pytest.mark.parametrize("scale", [1, 2**40])  # 2**40: keys too wide for one int64, the lexsort path
+def test_stable_order_matches_lexsort(scale: int) -> None:
+    rng = np.random.default_rng(scale % 97)
+    session = rng.integers(0, 50, size=500) * scale
+    ts = rng.integers(0, 20, size=500) * scale
+    order = preprocess.stable_order(session, ts)
+    assert np.array_equal(order, np.lexsort((ts, session)))
+    assert preprocess.stable_order(session[order], ts[order]) is None  # already sorted: no work
