@@ -1,0 +1,47 @@
+"""Label transitions with the LE on a Ray Data actor pool: ``python -m learec.platform.jobs.label``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def label(
+    cfg: Any, le_ckpt: Path, input_path: Path, output: Path, address: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Any:
+    from learec.platform.jobs.ray_runtime import init_ray
+    from learec.platform.labeling.pipeline import label_transitions
+
+    init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
+    return label_transitions(
+        Path(le_ckpt), Path(input_path), Path(output), cfg.labeling,
+        progress=(lambda done, total: progress("labeling", done, total)) if progress else None,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    from learec.platform.jobs.config import RunConfig
+    from learec.platform.jobs.config_file import build_config
+
+    parser = argparse.ArgumentParser(description="Label transitions with the LE (Ray Data, resumable).")
+    parser.add_argument("--le", type=Path, required=True, help="LE checkpoint folder")
+    parser.add_argument("--input", type=Path, required=True, help="transitions Parquet file or folder")
+    parser.add_argument("--output", type=Path, required=True, help="output folder")
+    parser.add_argument("--config", type=Path, default=None, help="YAML run config")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides such as labeling.k=5")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    cfg = build_config(RunConfig, args.config, dict(o.split("=", 1) for o in args.overrides))
+    report = label(cfg, args.le, args.input, args.output)
+    log.info("labeled %s rows into %s", report.rows, report.output_dir)
+
+
+if __name__ == "__main__":
+    main()
