@@ -60,9 +60,13 @@ def _config(path: Path | None, overrides: dict[str, str]) -> RunConfig:
 
 @app.command()
 @with_config_options(RunConfig)
-def run(config: ConfigOpt = None, fresh: Annotated[bool, typer.Option(
-        "--fresh", help="Redo every stage instead of resuming finished ones.")] = False,
-        overrides: dict[str, str] | None = None) -> None:
+def run(
+    config: ConfigOpt = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Redo every stage instead of resuming finished ones.")
+    ] = False,
+    overrides: dict[str, str] | None = None,
+) -> None:
     """Run the whole pipeline: data -> baselines -> LE -> labels -> RL training -> evaluation -> report.
 
     With no options it runs on the embedded synthetic shop on local Ray; outputs go to runs/<name>/.
@@ -120,7 +124,9 @@ def data_export_recbole(
     data: Annotated[Path, typer.Option(help="A prepared data folder.")],
     out: Annotated[Path, typer.Option(help="Folder for the RecBole atomic files.")],
     name: Annotated[str, typer.Option(help="Dataset name (file stem) for RecBole.")] = "learec",
-    split: Annotated[str, typer.Option(help="Which split's events to export: train, val, test or all.")] = "all",
+    split: Annotated[
+        str, typer.Option(help="Which split's events to export: train, val, test or all.")
+    ] = "all",
 ) -> None:
     """Export prepared data as RecBole atomic files (.inter/.item) to run RecBole baselines on it."""
     from learec.platform.jobs import data_jobs
@@ -163,8 +169,10 @@ def le_train(
 def le_eval(
     le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
     data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
-    shop_seed: Annotated[int | None, typer.Option(
-        help="Seed of the synthetic shop the data came from, for ground-truth metrics.")] = None,
+    shop_seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the synthetic shop the data came from, for ground-truth metrics."),
+    ] = None,
 ) -> None:
     """Held-out quality of the LE, written into the checkpoint manifest and printed."""
     from learec.platform.jobs import le_jobs
@@ -209,8 +217,9 @@ def label(
 def train(
     data: Annotated[Path, typer.Option(help="A prepared data folder (learec data prepare).")],
     out: Annotated[Path, typer.Option(help="Folder for the checkpoint, exported policy and metrics.")],
-    labels: Annotated[Path | None, typer.Option(
-        help="Labeled transitions folder (learec label) for the LE/LEA switches.")] = None,
+    labels: Annotated[
+        Path | None, typer.Option(help="Labeled transitions folder (learec label) for the LE/LEA switches.")
+    ] = None,
     config: ConfigOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
     overrides: dict[str, str] | None = None,

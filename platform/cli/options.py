@@ -56,10 +56,18 @@ def config_options(
         default = f.default if f.default is not dataclasses.MISSING else None
         help_text = f"{f.metadata.get('help', '')}{_choices(tp)} [default: {_describe_default(default)}]"
         panel = prefix.rstrip(".").split(".")[0] or "run"
-        option = typer.Option(None, flag, help=help_text, show_default=False, rich_help_panel=f"{panel} options")
+        option = typer.Option(
+            None, flag, help=help_text, show_default=False, rich_help_panel=f"{panel} options"
+        )
         name = dotted.replace(".", "__")
-        params.append((dotted, inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                                 annotation=typing.Optional[str])))  # noqa: UP045
+        params.append(
+            (
+                dotted,
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=str | None
+                ),
+            )
+        )
     return params
 
 

@@ -120,9 +120,7 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, *, where: str = ""
     unknown = sorted(set(values) - names)
     prefix = f"{where}." if where else ""
     if unknown:
-        raise ValueError(
-            f"unknown key {prefix}{unknown[0]}; known keys: {', '.join(sorted(names))}"
-        )
+        raise ValueError(f"unknown key {prefix}{unknown[0]}; known keys: {', '.join(sorted(names))}")
     kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in values.items()}
     try:
         return cls(**kwargs)

@@ -62,7 +62,9 @@ class ExperimentConfig:
 
         for algo in self.algos:
             if algo not in ALGORITHMS:
-                raise ValueError(f"experiment.algos: unknown algorithm {algo!r}; known: {', '.join(ALGORITHMS)}")
+                raise ValueError(
+                    f"experiment.algos: unknown algorithm {algo!r}; known: {', '.join(ALGORITHMS)}"
+                )
         for variant in self.variants:
             if variant not in VARIANT_SWITCHES:
                 raise ValueError(
@@ -70,9 +72,8 @@ class ExperimentConfig:
                 )
         for backbone in self.backbones:
             if backbone not in backbone_names():
-                raise ValueError(
-                    f"experiment.backbones: unknown backbone {backbone!r}; known: {', '.join(backbone_names())}"
-                )
+                known = ", ".join(backbone_names())
+                raise ValueError(f"experiment.backbones: unknown backbone {backbone!r}; known: {known}")
         if not self.seeds:
             raise ValueError("experiment.seeds must list at least one seed")
 

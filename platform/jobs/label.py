@@ -11,7 +11,11 @@ log = logging.getLogger(__name__)
 
 
 def label(
-    cfg: Any, le_ckpt: Path, input_path: Path, output: Path, address: str | None = None,
+    cfg: Any,
+    le_ckpt: Path,
+    input_path: Path,
+    output: Path,
+    address: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Any:
     from learec.platform.jobs.ray_runtime import init_ray
@@ -19,7 +23,10 @@ def label(
 
     init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
     return label_transitions(
-        Path(le_ckpt), Path(input_path), Path(output), cfg.labeling,
+        Path(le_ckpt),
+        Path(input_path),
+        Path(output),
+        cfg.labeling,
         progress=(lambda done, total: progress("labeling", done, total)) if progress else None,
     )
 

@@ -160,8 +160,20 @@ def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any) -> None:
     online = {}
     if shop is not None:
         online = _online_eval(cfg, shop, _popularity_recommender(popularity, data.raw_ids()))
-    save_result(run, {"model_id": "pop", "model": "Most popular", "algo": "pop", "variant": "base",
-                      "backbone": "-", "seed": 0, "offline": offline, "online": online, "history": []})
+    save_result(
+        run,
+        {
+            "model_id": "pop",
+            "model": "Most popular",
+            "algo": "pop",
+            "variant": "base",
+            "backbone": "-",
+            "seed": 0,
+            "offline": offline,
+            "online": online,
+            "history": [],
+        },
+    )
     run.mark_done("popularity", key)
 
 
@@ -184,8 +196,12 @@ def _online_eval(cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[s
     from learec.platform.sim.online_eval import evaluate_policy
 
     return evaluate_policy(
-        recommend, shop, n_sessions=cfg.online.n_sessions, k=cfg.online.k,
-        max_steps=cfg.online.max_steps, seed=cfg.seed,
+        recommend,
+        shop,
+        n_sessions=cfg.online.n_sessions,
+        k=cfg.online.k,
+        max_steps=cfg.online.max_steps,
+        seed=cfg.seed,
     )
 
 
@@ -210,7 +226,10 @@ def stage_label(cfg: RunConfig, run: RunDir, data: Any, le_ckpt: Path, progress:
     if run.is_done("label", key):
         return Path(run.stage_info("label")["labels"])
     report = label_transitions(
-        le_ckpt, data.root / "transitions" / "train.parquet", run.path("labels"), cfg.labeling,
+        le_ckpt,
+        data.root / "transitions" / "train.parquet",
+        run.path("labels"),
+        cfg.labeling,
         progress=lambda done, total: progress("labeling", done, total),
     )
     atomic.write_json(to_dict(report), run.path(RESULTS_DIR, "labeling.json"))
@@ -223,25 +242,40 @@ def train_config_for(cfg: RunConfig, spec: ModelSpec) -> Any:
     switches = dict(VARIANT_SWITCHES[spec.variant])
     if "lea_augment_k" in switches:
         switches["lea_augment_k"] = cfg.experiment.lea_augment_k
-    params = replace(cfg.train.params, backbone=replace(cfg.train.params.backbone, name=spec.backbone),
-                     **switches)
+    params = replace(
+        cfg.train.params, backbone=replace(cfg.train.params.backbone, name=spec.backbone), **switches
+    )
     return replace(cfg.train, algo=spec.algo, seed=spec.seed, params=params)
 
 
 def stage_train(
-    cfg: RunConfig, run: RunDir, data: Any, spec: ModelSpec, labels_dir: Path | None, shop: Any,
+    cfg: RunConfig,
+    run: RunDir,
+    data: Any,
+    spec: ModelSpec,
+    labels_dir: Path | None,
+    shop: Any,
     progress: Progress,
 ) -> dict[str, Any]:
     from learec.platform.jobs.train import train_and_evaluate
 
     train_cfg = train_config_for(cfg, spec)
-    key = fingerprint(run.stage_info("data").get("fingerprint"), run.stage_info("label").get("fingerprint")
-                      if labels_dir else None, train_cfg, cfg.eval, cfg.online)
+    key = fingerprint(
+        run.stage_info("data").get("fingerprint"),
+        run.stage_info("label").get("fingerprint") if labels_dir else None,
+        train_cfg,
+        cfg.eval,
+        cfg.online,
+    )
     stage = f"train/{spec.model_id}"
     if run.is_done(stage, key):
         return load_result(run, spec.model_id)
     result = train_and_evaluate(
-        train_cfg, data, run.path("models", spec.model_id), labels_dir=labels_dir, eval_config=cfg.eval,
+        train_cfg,
+        data,
+        run.path("models", spec.model_id),
+        labels_dir=labels_dir,
+        eval_config=cfg.eval,
         progress=progress,
     )
     online = {}
@@ -249,11 +283,19 @@ def stage_train(
         from learec.serve.policy import ExportedPolicy
 
         policy = ExportedPolicy.load(result.export_dir)
-        online = _online_eval(cfg, shop, lambda hs, k: [[r for r, _ in recs] for recs in policy.recommend(hs, k)])
+        online = _online_eval(
+            cfg, shop, lambda hs, k: [[r for r, _ in recs] for recs in policy.recommend(hs, k)]
+        )
     record = {
-        "model_id": spec.model_id, "model": spec.display_name.split(" (")[0], "algo": spec.algo,
-        "variant": spec.variant, "backbone": spec.backbone, "seed": spec.seed,
-        "offline": result.metrics, "online": online, "history": result.history,
+        "model_id": spec.model_id,
+        "model": spec.display_name.split(" (")[0],
+        "algo": spec.algo,
+        "variant": spec.variant,
+        "backbone": spec.backbone,
+        "seed": spec.seed,
+        "offline": result.metrics,
+        "online": online,
+        "history": result.history,
         "export_dir": str(result.export_dir),
     }
     save_result(run, record)
@@ -283,7 +325,7 @@ def rebuild_report(run_root: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m learec.platform.jobs.pipeline [--config run.yaml] [key=value ...]`` (for ray job submit)."""
+    """``python -m learec.platform.jobs.pipeline [--config FILE] [key=value ...]`` (ray job submit)."""
     import argparse
 
     from learec.platform.jobs.config_file import build_config

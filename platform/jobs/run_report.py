@@ -23,8 +23,9 @@ def _read_json(path: Path) -> Any:
 
 
 def _le_section(le: dict[str, Any]) -> str:
-    rows = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
-                     for k, v in sorted(le.items()))
+    rows = "\n".join(
+        f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in sorted(le.items())
+    )
     return (
         "Quality of the LE on held-out test sessions (never used to adapt it). Pairwise accuracy: how "
         "often the reward model scores the next item above a random un-interacted item, next to a "
@@ -49,19 +50,41 @@ def build_run_report(run_root: Path) -> Path:
     records = load_results(run_root)
     if not records:
         raise ValueError(f"{run_root} holds no model results yet: run `learec run` first")
-    resolved = yaml.safe_load((run_root / "resolved.yaml").read_text()) if (run_root / "resolved.yaml").is_file() else {}
+    resolved = (
+        yaml.safe_load((run_root / "resolved.yaml").read_text())
+        if (run_root / "resolved.yaml").is_file()
+        else {}
+    )
     stats = _read_json(run_root / "data" / "stats.json") or {}
     report = RunReport(
         title=f"learec run: {run_root.name}",
         intro=INTRO,
         config={k: resolved.get(k) for k in ("data", "experiment", "seed") if k in resolved},
         data_stats={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
-        results=[{"model": r["model"] + ("" if r["backbone"] == "-" else f" ({r['backbone']})"),
-                  "seed": r["seed"], "metrics": r["offline"]} for r in records],
-        online=[{"model": r["model"] + ("" if r["backbone"] == "-" else f" ({r['backbone']})"),
-                 "seed": r["seed"], "metrics": r["online"]} for r in records if r.get("online")],
-        curves={f"{r['model']} ({r['backbone']}) s{r['seed']}": [(int(s), l) for s, l in r["history"]]
-                for r in records if r.get("history")},
+        results=[
+            {
+                "model": r["model"] + ("" if r["backbone"] == "-" else f" ({r['backbone']})"),
+                "seed": r["seed"],
+                "metrics": r["offline"],
+            }
+            for r in records
+        ],
+        online=[
+            {
+                "model": r["model"] + ("" if r["backbone"] == "-" else f" ({r['backbone']})"),
+                "seed": r["seed"],
+                "metrics": r["online"],
+            }
+            for r in records
+            if r.get("online")
+        ],
+        curves={
+            f"{r['model']} ({r['backbone']}) s{r['seed']}": [
+                (int(step), losses) for step, losses in r["history"]
+            ]
+            for r in records
+            if r.get("history")
+        },
     )
     le = _read_json(run_root / RESULTS_DIR / "le.json")
     if le:

@@ -83,7 +83,11 @@ def train_and_evaluate(
 
 
 def train(
-    cfg: Any, data_dir: Path, out: Path, labels: Path | None = None, address: str | None = None,
+    cfg: Any,
+    data_dir: Path,
+    out: Path,
+    labels: Path | None = None,
+    address: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainJobResult:
     """The ``learec train`` job: the run config's ``train`` and ``eval`` sections on one data folder."""
@@ -92,8 +96,9 @@ def train(
 
     data = load_prepared(Path(data_dir))
     init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
-    return train_and_evaluate(cfg.train, data, Path(out), labels_dir=labels, eval_config=cfg.eval,
-                              progress=progress)
+    return train_and_evaluate(
+        cfg.train, data, Path(out), labels_dir=labels, eval_config=cfg.eval, progress=progress
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

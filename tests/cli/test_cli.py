@@ -15,7 +15,11 @@ def learec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "learec.platform.cli.main", *args],
-        capture_output=True, text=True, cwd=cwd or REPO_ROOT, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO_ROOT,
+        env=env,
+        timeout=300,
     )
 
 
@@ -51,15 +55,33 @@ def test_bad_config_file_names_file_and_line(tmp_path: Path) -> None:
 
 def test_prepare_real_otto_sample(tmp_path: Path) -> None:
     otto = shared_data("otto-sample")
-    out = learec("data", "prepare", "--data-source", "otto", "--data-path", str(otto),
-                 "--prep-min-item-count", "1", "--out", str(tmp_path / "otto"))
+    out = learec(
+        "data",
+        "prepare",
+        "--data-source",
+        "otto",
+        "--data-path",
+        str(otto),
+        "--prep-min-item-count",
+        "1",
+        "--out",
+        str(tmp_path / "otto"),
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "otto" / "transitions" / "train.parquet").is_file()
 
 
 def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
-    out = learec("data", "prepare", "--data-source", "movielens", "--data-path", str(tmp_path / "nope"),
-                 "--out", str(tmp_path / "out"))
+    out = learec(
+        "data",
+        "prepare",
+        "--data-source",
+        "movielens",
+        "--data-path",
+        str(tmp_path / "nope"),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert out.returncode == 2
     assert "nope" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "out").exists()
