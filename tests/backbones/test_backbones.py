@@ -290,3 +290,24 @@ def test_sasrec_positions_count_from_the_end() -> None:
     longer_seq = torch.cat([torch.full((len(HISTORIES), 5), N_ITEMS), seq], dim=1)
     with torch.no_grad():
         torch.testing.assert_close(long(longer_seq, lengths), short(seq, lengths), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [
+        ("caser", {"caser_heights": (1, 12), "caser_vertical": 0}),  # a filter taller than the state
+        ("caser", {"caser_vertical": 3}),
+        ("nextitnet", {"nextitnet_kernel": 1, "nextitnet_dilations": (1,)}),
+        ("nextitnet", {"nextitnet_dilations": (1, 4, 8)}),
+        ("sasrec", {"sasrec_blocks": 3, "sasrec_heads": 4}),
+    ],
+)
+def test_non_default_settings_keep_the_contract(name: str, overrides: dict[str, typing.Any]) -> None:
+    enc = make(name, **overrides).eval()
+    seq, lengths = left_padded(HISTORIES)
+    with torch.no_grad():
+        before = enc(seq, lengths)
+        scramble_pad_row(enc)
+        after = enc(seq, lengths)
+    assert before.shape == (len(HISTORIES), HIDDEN) and torch.isfinite(before).all()
+    torch.testing.assert_close(after, before, atol=1e-6, rtol=0)
