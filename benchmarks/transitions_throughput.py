@@ -121,7 +121,7 @@ def run_stage(stage: str, folder: Path, n_events: int, seed: int) -> dict:
     from learec.platform.data.transitions import build_transitions
 
     out: dict = {"rss_after_imports_mb": _maxrss_mb()}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if stage == "generate":
         out.update(generate_csv(folder / "events.csv", n_events, seed))
         out["generate_s"] = round(time.perf_counter() - t0, 2)
@@ -130,13 +130,15 @@ def run_stage(stage: str, folder: Path, n_events: int, seed: int) -> dict:
 
         raw = load_dataset("retailrocket", folder, use_item_properties=False)
         out["read_s"] = round(time.perf_counter() - t0, 3)
+        out["read_cpu_s"] = round(time.process_time() - c0, 3)
         out["raw_events"] = raw.events.num_rows
     elif stage in ("read_csv", "convert"):
         raw = read_csv_raw(folder)
         out["read_s"] = round(time.perf_counter() - t0, 3)
+        out["read_cpu_s"] = round(time.process_time() - c0, 3)
         out["raw_events"] = raw.events.num_rows
         if stage == "convert":
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             steps: list[tuple[str, float]] = []
             data = prepare(
                 raw,
@@ -145,7 +147,9 @@ def run_stage(stage: str, folder: Path, n_events: int, seed: int) -> dict:
                 progress=lambda m: steps.append((m, time.perf_counter() - t1)),
             )
             out["prepare_s"] = round(time.perf_counter() - t1, 3)
+            out["prepare_cpu_s"] = round(time.process_time() - c1, 3)
             out["total_s"] = round(time.perf_counter() - t0, 3)
+            out["total_cpu_s"] = round(time.process_time() - c0, 3)
             out["prepare_progress"] = [f"{t:7.2f} s  {message}" for message, t in steps]
             out["prepared"] = {
                 "n_items": data.n_items,
@@ -180,9 +184,10 @@ def run_stage(stage: str, folder: Path, n_events: int, seed: int) -> dict:
         )
         del t
         n_items = int(item.max()) + 1
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         table = build_transitions(events, n_items)
         out["build_s"] = round(time.perf_counter() - t1, 3)
+        out["build_cpu_s"] = round(time.process_time() - c1, 3)
         out["rows"] = table.num_rows
     else:
         raise ValueError(f"unknown stage {stage!r}")
@@ -252,6 +257,9 @@ def main() -> None:
         "benchmark": "transitions_throughput",
         "input": data,
         "cpus": CPUS,
+        "note": "*_s are wall seconds, *_cpu_s process CPU seconds (all threads); the machine is shared, "
+        "so wall times include waiting for a core; load average at the end: "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "machine": {
             "python": sys.version.split()[0],
             "system": stdlib_platform.platform(),

@@ -192,7 +192,7 @@ def prepare(
     label = splits.assign_splits(
         config.split, ev.session, ev.ts, config.split_ratios, np.random.default_rng(config.seed)
     )
-    train_codes = np.unique(ev.item[label == splits.TRAIN])
+    train_codes = np.flatnonzero(np.bincount(ev.item[label == splits.TRAIN], minlength=len(ev.names)))
     if not len(train_codes):
         raise ValueError(f"{where}: the {config.split} split left no training events; use more data")
     vocab = Vocabulary.fit(ev.names.take(pa.array(train_codes)))
@@ -220,7 +220,7 @@ def prepare(
         split_events = by_split[name][0]
         buys = int(ev.is_buy[label == k].sum())
         split_stats[name].update(
-            sessions=len(np.unique(ev.session[label == k])),
+            sessions=_n_runs(ev.session[label == k]),
             events=split_events.num_rows,
             clicks=split_events.num_rows - buys,
             purchases=buys,
@@ -253,10 +253,22 @@ def prepare(
         pq.write_table(vocab.items_table(raw.items), tmp / ITEMS_FILE)
         for name, (split_events, split_transitions) in by_split.items():
             pq.write_table(split_events, tmp / "events" / f"{name}.parquet")
-            pq.write_table(split_transitions, tmp / "transitions" / f"{name}.parquet")
+            # state lists have too many distinct values for dictionary pages: plain + zstd is ~2x
+            # smaller and ~1.5x faster to write than the defaults
+            pq.write_table(
+                split_transitions,
+                tmp / "transitions" / f"{name}.parquet",
+                use_dictionary=False,
+                compression="zstd",
+            )
         np.save(tmp / POPULARITY_FILE, popularity, allow_pickle=False)
         (tmp / STATS_FILE).write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return PreparedData(out_dir, vocab.n_items, config.state_len, stats)
+
+
+def _n_runs(sorted_values: np.ndarray) -> int:
+    """Distinct values of a sorted array in O(n) (sessions of one split: rows stay sorted by session)."""
+    return int(len(sorted_values) > 0) + int(np.count_nonzero(sorted_values[1:] != sorted_values[:-1]))
 
 
 def load_prepared(root: Path) -> PreparedData:
