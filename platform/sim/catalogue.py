@@ -14,61 +14,55 @@ import pyarrow as pa
 
 from learec.platform.data import schema
 
-# (department, product type, singular noun, materials, styles): the category vocabulary, in a fixed order.
-CATEGORIES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("outdoor", "socks", "sock", ("wool", "merino", "cotton", "nylon", "bamboo"),
-     ("hiking", "running", "trail", "everyday", "thermal")),
-    ("kitchen", "knives", "knife", ("steel", "carbon", "ceramic", "damascus", "titanium"),
-     ("chef", "paring", "bread", "santoku", "utility")),
-    ("home", "lamps", "lamp", ("brass", "oak", "marble", "glass", "linen"),
-     ("desk", "floor", "bedside", "reading", "pendant")),
-    ("fashion", "jackets", "jacket", ("leather", "denim", "wool", "nylon", "cotton"),
-     ("bomber", "rain", "puffer", "field", "biker")),
-    ("sports", "yoga mats", "yoga mat", ("cork", "rubber", "tpe", "pvc", "jute"),
-     ("travel", "thick", "hot-yoga", "studio", "eco")),
-    ("office", "notebooks", "notebook", ("paper", "leather", "kraft", "linen", "recycled"),
-     ("dotted", "lined", "grid", "pocket", "spiral")),
-    ("garden", "planters", "planter", ("terracotta", "ceramic", "concrete", "wood", "zinc"),
-     ("hanging", "window", "raised", "self-watering", "tabletop")),
-    ("audio", "headphones", "headset", ("aluminium", "plastic", "leather", "fabric", "carbon"),
-     ("wireless", "studio", "gaming", "sport", "noise-cancelling")),
-    ("kitchen", "mugs", "mug", ("ceramic", "porcelain", "glass", "enamel", "stoneware"),
-     ("travel", "espresso", "classic", "insulated", "handmade")),
-    ("home", "cushions", "cushion", ("velvet", "linen", "cotton", "wool", "faux-fur"),
-     ("square", "bolster", "floor", "outdoor", "lumbar")),
-    ("fashion", "sneakers", "sneaker", ("leather", "suede", "canvas", "mesh", "knit"),
-     ("running", "court", "skate", "retro", "trail")),
-    ("sports", "bottles", "bottle", ("steel", "glass", "tritan", "aluminium", "silicone"),
-     ("insulated", "sports", "collapsible", "filter", "kids")),
-    ("office", "chairs", "chair", ("mesh", "leather", "fabric", "oak", "steel"),
-     ("ergonomic", "gaming", "drafting", "executive", "kneeling")),
-    ("garden", "gloves", "glove", ("leather", "nitrile", "cotton", "bamboo", "latex"),
-     ("pruning", "digging", "thorn-proof", "lightweight", "winter")),
-    ("toys", "puzzles", "puzzle", ("wood", "cardboard", "foam", "plastic", "metal"),
-     ("jigsaw", "3d", "logic", "floor", "travel")),
-    ("toys", "plushes", "plush", ("cotton", "fleece", "velour", "minky", "organic-cotton"),
-     ("bear", "bunny", "dinosaur", "unicorn", "whale")),
-    ("audio", "speakers", "speaker", ("wood", "aluminium", "fabric", "rubber", "plastic"),
-     ("bluetooth", "bookshelf", "party", "waterproof", "smart")),
-    ("pets", "beds", "pet bed", ("fleece", "canvas", "memory-foam", "wicker", "cotton"),
-     ("orthopedic", "donut", "cave", "cooling", "travel")),
-    ("pets", "collars", "collar", ("leather", "nylon", "biothane", "hemp", "rope"),
-     ("reflective", "breakaway", "martingale", "padded", "gps")),
-    ("bags", "backpacks", "backpack", ("canvas", "leather", "nylon", "polyester", "waxed-cotton"),
-     ("hiking", "laptop", "school", "roll-top", "daypack")),
-    ("bags", "wallets", "wallet", ("leather", "canvas", "carbon", "cork", "aluminium"),
-     ("bifold", "card", "travel", "zip", "minimalist")),
-    ("bath", "towels", "towel", ("cotton", "bamboo", "linen", "microfibre", "waffle"),
-     ("bath", "hand", "beach", "gym", "hair")),
-    ("jewellery", "rings", "ring", ("silver", "gold", "titanium", "rose-gold", "platinum"),
-     ("signet", "band", "stacking", "statement", "solitaire")),
-    ("outdoor", "tents", "tent", ("nylon", "polyester", "canvas", "ripstop", "cotton"),
-     ("backpacking", "family", "ultralight", "dome", "tunnel")),
+# One category per line: department | product type | singular noun | 5 materials | 5 styles (fixed order).
+_CATEGORY_TABLE = """
+outdoor | socks | sock | wool merino cotton nylon bamboo | hiking running trail everyday thermal
+kitchen | knives | knife | steel carbon ceramic damascus titanium | chef paring bread santoku utility
+home | lamps | lamp | brass oak marble glass linen | desk floor bedside reading pendant
+fashion | jackets | jacket | leather denim wool nylon cotton | bomber rain puffer field biker
+sports | yoga mats | yoga mat | cork rubber tpe pvc jute | travel thick hot-yoga studio eco
+office | notebooks | notebook | paper leather kraft linen recycled | dotted lined grid pocket spiral
+garden | planters | planter | terracotta ceramic concrete wood zinc | hanging window raised wall tabletop
+audio | headphones | headset | aluminium plastic leather fabric carbon | wireless studio gaming sport over-ear
+kitchen | mugs | mug | ceramic porcelain glass enamel stoneware | travel espresso classic insulated handmade
+home | cushions | cushion | velvet linen cotton wool faux-fur | square bolster floor outdoor lumbar
+fashion | sneakers | sneaker | leather suede canvas mesh knit | running court skate retro trail
+sports | bottles | bottle | steel glass tritan aluminium silicone | insulated sports collapsible filter kids
+office | chairs | chair | mesh leather fabric oak steel | ergonomic gaming drafting executive kneeling
+garden | gloves | glove | leather nitrile cotton bamboo latex | pruning digging thorn-proof lightweight winter
+toys | puzzles | puzzle | wood cardboard foam plastic metal | jigsaw 3d logic floor travel
+toys | plushes | plush | cotton fleece velour minky organic-cotton | bear bunny dinosaur unicorn whale
+audio | speakers | speaker | wood aluminium fabric rubber plastic | bluetooth bookshelf party waterproof smart
+pets | beds | pet bed | fleece canvas memory-foam wicker cotton | orthopedic donut cave cooling travel
+pets | collars | collar | leather nylon biothane hemp rope | reflective breakaway martingale padded gps
+bags | backpacks | backpack | canvas leather nylon polyester waxed | hiking laptop school roll-top daypack
+bags | wallets | wallet | leather canvas carbon cork aluminium | bifold card travel zip minimalist
+bath | towels | towel | cotton bamboo linen microfibre waffle | bath hand beach gym hair
+jewellery | rings | ring | silver gold titanium rose-gold platinum | signet band stacking statement solitaire
+outdoor | tents | tent | nylon polyester canvas ripstop cotton | backpacking family ultralight dome tunnel
+"""
+CATEGORIES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    (dept, product, noun, tuple(materials.split()), tuple(styles.split()))
+    for dept, product, noun, materials, styles in (
+        (field.strip() for field in line.split("|")) for line in _CATEGORY_TABLE.strip().splitlines()
+    )
 )
 MAX_CATEGORIES = len(CATEGORIES)
 N_VARIANTS = 5  # materials and styles per category
-COLOURS = ("crimson", "navy", "olive", "charcoal", "ivory", "mustard", "teal", "coral", "sand", "plum",
-           "forest", "slate")
+COLOURS = (
+    "crimson",
+    "navy",
+    "olive",
+    "charcoal",
+    "ivory",
+    "mustard",
+    "teal",
+    "coral",
+    "sand",
+    "plum",
+    "forest",
+    "slate",
+)
 PRICE_BANDS = ("budget", "mid", "premium", "luxury")
 
 
@@ -181,8 +175,11 @@ def make_catalogue(
     style_vec = 0.5 * unit((n_categories, N_VARIANTS))  # [C, 5, d]
     residual = 0.2 * rng.standard_normal((n_items, d)) / np.sqrt(d)
     vectors = (
-        cat_vec[category] + colour_vec[colour] + material_vec[category, material]
-        + style_vec[category, style] + residual
+        cat_vec[category]
+        + colour_vec[colour]
+        + material_vec[category, material]
+        + style_vec[category, style]
+        + residual
     )  # [N, d]
     price = price_band / (len(PRICE_BANDS) - 1)
     quality = 0.4 * price + quality_std * rng.standard_normal(n_items)

@@ -56,8 +56,12 @@ def evaluate_policy(
       ``ndcg_true@k`` DCG of the slate with the items' purchase probabilities as gains, over the best
       possible slate's; ``unknown_id_rate``; and ``n_sessions``, ``k``.
     """
-    for name, value, low in (("n_sessions", n_sessions, 1), ("k", k, 1), ("max_steps", max_steps, 1),
-                             ("history_len", history_len, 0)):
+    for name, value, low in (
+        ("n_sessions", n_sessions, 1),
+        ("k", k, 1),
+        ("max_steps", max_steps, 1),
+        ("history_len", history_len, 0),
+    ):
         if int(value) != value or value < low:
             raise ValueError(f"evaluate_policy: {name} must be an integer >= {low}, got {value!r}")
     if isinstance(policy, str) and policy != "oracle":
@@ -78,10 +82,8 @@ def evaluate_policy(
 
     inv_temp = np.float32(1.0 / beh.choice_temperature)
     discount = 1.0 / np.log2(np.arange(2, k + 2))  # [k]
-    totals = dict.fromkeys(
-        ("steps", "clicks", "purchases", "expected_purchases", "slate_utility", "slate_items", "click_utility",
-         "ndcg", "returned", "unknown"), 0.0
-    )
+    keys = ("steps", "clicks", "purchases", "expected_purchases", "slate_utility", "slate_items")
+    totals = dict.fromkeys((*keys, "click_utility", "ndcg", "returned", "unknown"), 0.0)
     alive = np.ones(n_sessions, dtype=bool)
     for step in range(max_steps):
         live = np.nonzero(alive)[0]
@@ -111,7 +113,8 @@ def evaluate_policy(
         item = slate[rows, choice[rows]]
         bought = purchase_dice[live[rows], step] < slate_buy[rows, choice[rows]]
 
-        ideal = -np.sort(-np.partition(buy_p, n_items - min(k, n_items), axis=1)[:, -min(k, n_items):], axis=1)
+        top = min(k, n_items)
+        ideal = -np.sort(-np.partition(buy_p, n_items - top, axis=1)[:, n_items - top :], axis=1)  # [B, top]
         idcg = (ideal * discount[: ideal.shape[1]]).sum(axis=1)
         dcg = (slate_buy * discount).sum(axis=1)
         totals["steps"] += len(live)
@@ -162,9 +165,7 @@ def _utility(shop: SyntheticShop, taste: np.ndarray, lam: np.ndarray, past: np.n
     return util
 
 
-def _read_slates(
-    slates: object, shop: SyntheticShop, batch: int, k: int
-) -> tuple[np.ndarray, int, int]:
+def _read_slates(slates: object, shop: SyntheticShop, batch: int, k: int) -> tuple[np.ndarray, int, int]:
     """Policy output -> [B, k] shop indices (-1 = empty slot); unknown ids and repeats dropped.
     Returns the slates, the number of ids returned (up to k per slate) and how many were unknown."""
     got = len(slates) if hasattr(slates, "__len__") and not isinstance(slates, str | bytes) else None

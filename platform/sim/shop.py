@@ -28,6 +28,7 @@ from learec.platform.sim.users import Behaviour, Users, make_users
 log = logging.getLogger(__name__)
 
 SOURCE = "synthetic-shop"
+USER_ID = "user_id"  # column of ``ShopLogs.sessions`` (sim-only, so not in data/schema.py)
 _WORLD, _USERS, _SESSIONS = 0, 1, 2  # RNG stream tags: the world is fixed by config.seed alone
 _CELLS_PER_BLOCK = 1 << 22  # rows x items scored at once when users search the whole catalogue
 _SESSIONS_PER_CHUNK = 1 << 15
@@ -43,14 +44,16 @@ class ShopConfig:
     n_sessions: int = opt(2000, "sessions that generate() writes unless told otherwise")
     latent_dim: int = opt(8, "width d of the latent item and taste vectors")
     mean_session_len: float = opt(8.0, "mean clicks per session (a purchase adds one more event)")
-    min_session_len: int = opt(3, "fewest clicks per session; >= 3 so SQN preprocessing (> 2 events) keeps all")
+    min_session_len: int = opt(
+        3, "fewest clicks per session; >= 3 so SQN preprocessing (> 2 events) keeps it"
+    )
     max_session_len: int = opt(50, "most clicks per session (the geometric tail is cut here)")
-    drift: float = opt(0.3, "in [0, 1]: how far the in-session taste moves toward each viewed item (0: static)")
+    drift: float = opt(0.3, "in [0, 1]: how far the session taste moves toward each viewed item (0: static)")
     taste_strength: float = opt(
         2.0, "norm of users' taste vectors: higher makes utility more personal and less popularity-driven"
     )
     quality_std: float = opt(0.5, "spread of item quality, the utility every user shares (shown as rating)")
-    choice_temperature: float = opt(0.6, "softmax temperature of which option a user clicks (lower: greedier)")
+    choice_temperature: float = opt(0.6, "softmax temperature of the option a user clicks (lower: greedier)")
     purchase_bias: float = opt(3.2, "utility at which a clicked item is bought with probability 0.5")
     purchase_temperature: float = opt(0.4, "slope of the purchase sigmoid in utility units (lower: sharper)")
     repeat_penalty: float = opt(1.5, "utility lost by an item already viewed in the session")
@@ -68,15 +71,24 @@ class ShopConfig:
     seed: int = opt(0, "fixes the world (catalogue, users) and, by default, the generated sessions")
 
     def __post_init__(self) -> None:
-        positive_int = ("n_items", "n_users", "n_sessions", "latent_dim", "min_session_len",
-                        "max_session_len", "logging_slate_size")
+        positive_int = (
+            "n_items",
+            "n_users",
+            "n_sessions",
+            "latent_dim",
+            "min_session_len",
+            "max_session_len",
+            "logging_slate_size",
+        )
         for name in positive_int:
             if getattr(self, name) < 1:
                 raise ValueError(f"shop.{name} must be >= 1, got {getattr(self, name)}")
         if not 1 <= self.n_categories <= MAX_CATEGORIES:
             raise ValueError(f"shop.n_categories must be in [1, {MAX_CATEGORIES}], got {self.n_categories}")
         if self.n_items < self.n_categories:
-            raise ValueError(f"shop.n_items ({self.n_items}) must be >= shop.n_categories ({self.n_categories})")
+            raise ValueError(
+                f"shop.n_items ({self.n_items}) must be >= shop.n_categories ({self.n_categories})"
+            )
         if self.max_session_len < self.min_session_len:
             raise ValueError(
                 f"shop.max_session_len ({self.max_session_len}) must be >= shop.min_session_len "
@@ -120,7 +132,11 @@ class SyntheticShop:
         self.config = config or ShopConfig()
         c = self.config
         self.catalogue: Catalogue = make_catalogue(
-            c.n_items, c.n_categories, c.latent_dim, c.quality_std, c.popularity_skew,
+            c.n_items,
+            c.n_categories,
+            c.latent_dim,
+            c.quality_std,
+            c.popularity_skew,
             np.random.default_rng([c.seed, _WORLD]),
         )
         self.users: Users = make_users(
@@ -157,12 +173,17 @@ class SyntheticShop:
         return self._items
 
     def index_of(self, raw_ids: Sequence[str], strict: bool = True) -> np.ndarray:
-        """[n] int64 shop indices of ``raw_ids``. Unknown ids raise a ValueError, or map to -1 if not strict."""
-        out = np.fromiter((self._index.get(r, -1) if isinstance(r, str) else -1 for r in raw_ids),
-                          dtype=np.int64, count=len(raw_ids))
+        """[n] int64 shop indices of ``raw_ids``; unknown ids raise a ValueError, or give -1 if not strict."""
+        out = np.fromiter(
+            (self._index.get(r, -1) if isinstance(r, str) else -1 for r in raw_ids),
+            dtype=np.int64,
+            count=len(raw_ids),
+        )
         if strict and (out < 0).any():
             bad = [r for r, i in zip(raw_ids, out, strict=True) if i < 0][:3]
-            raise ValueError(f"unknown item ids {bad!r}; the shop's ids are {self.raw_ids[0]}..{self.raw_ids[-1]}")
+            raise ValueError(
+                f"unknown item ids {bad!r}; the shop's ids are {self.raw_ids[0]}..{self.raw_ids[-1]}"
+            )
         return out
 
     # ground truth -----------------------------------------------------------------------------------
@@ -171,9 +192,13 @@ class SyntheticShop:
         (raw ids, oldest first) in this session: taste drift applied, viewed items penalised."""
         user_ids = np.asarray(user_ids, dtype=np.int64)
         if user_ids.ndim != 1 or len(user_ids) != len(histories):
-            raise ValueError(f"user_ids must be [B] with B = len(histories) = {len(histories)}, got {user_ids.shape}")
+            raise ValueError(
+                f"user_ids must be [B] with B = len(histories) = {len(histories)}, got {user_ids.shape}"
+            )
         if len(user_ids) and (user_ids.min() < 0 or user_ids.max() >= self.users.n_users):
-            raise ValueError(f"user_ids must be in [0, {self.users.n_users}), got {user_ids.min()}..{user_ids.max()}")
+            raise ValueError(
+                f"user_ids must be in [0, {self.users.n_users}), got {user_ids.min()}..{user_ids.max()}"
+            )
         hist = _pad([self.index_of(h) for h in histories])  # [B, T], -1 padded on the right
         return self._utility_after(user_ids, hist)
 
@@ -188,7 +213,8 @@ class SyntheticShop:
         taste = self.users.taste[user_ids].copy()
         for t in range(hist.shape[1]):
             rows = np.nonzero(hist[:, t] >= 0)[0]
-            taste[rows] = behaviour_model.drift_taste(taste[rows], self.catalogue.vectors[hist[rows, t]], self.behaviour)
+            viewed = self.catalogue.vectors[hist[rows, t]]
+            taste[rows] = behaviour_model.drift_taste(taste[rows], viewed, self.behaviour)
         return taste
 
     def _utility_after(self, user_ids: np.ndarray, hist: np.ndarray) -> np.ndarray:
@@ -215,10 +241,7 @@ class SyntheticShop:
         rng = np.random.default_rng([c.seed if seed is None else int(seed), _SESSIONS])
         # Clicks per session: min + geometric tail with the configured mean, cut at max_session_len.
         extra = c.mean_session_len - c.min_session_len
-        if extra > 0:
-            tail = rng.geometric(1.0 / (1.0 + extra), n) - 1
-        else:
-            tail = np.zeros(n, dtype=np.int64)
+        tail = rng.geometric(1.0 / (1.0 + extra), n) - 1 if extra > 0 else np.zeros(n, dtype=np.int64)
         lengths = np.minimum(c.min_session_len + tail, c.max_session_len).astype(np.int64)
         user_ids = rng.choice(self.users.n_users, size=n, p=self.users.activity).astype(np.int64)
         starts = np.sort(rng.uniform(0.0, c.span_days * 86400.0, n)).astype(np.int64) + c.start_ts
@@ -227,7 +250,8 @@ class SyntheticShop:
         for lo in range(0, n, _SESSIONS_PER_CHUNK):
             hi = min(n, lo + _SESSIONS_PER_CHUNK)
             items, bought = self._simulate(user_ids[lo:hi], lengths[lo:hi], rng)
-            parts.append(_events(np.arange(lo, hi, dtype=np.int64), starts[lo:hi], lengths[lo:hi], items, bought, rng))
+            ids = np.arange(lo, hi, dtype=np.int64)
+            parts.append(_events(ids, starts[lo:hi], lengths[lo:hi], items, bought, rng))
         session = np.concatenate([p[0] for p in parts])
         ts = np.concatenate([p[1] for p in parts])
         item = np.concatenate([p[2] for p in parts])
@@ -242,9 +266,15 @@ class SyntheticShop:
             },
             schema=schema.RAW_EVENTS,
         )
-        sessions = pa.table({schema.SESSION_ID: pa.array(np.arange(n, dtype=np.int64)), "user_id": pa.array(user_ids)})
-        log.info("synthetic shop: %d sessions, %d events, %.1f%% purchases", n, len(session),
-                 100.0 * is_buy.mean() if len(is_buy) else 0.0)
+        sessions = pa.table(
+            {schema.SESSION_ID: pa.array(np.arange(n, dtype=np.int64)), USER_ID: pa.array(user_ids)}
+        )
+        log.info(
+            "synthetic shop: %d sessions, %d events, %.1f%% purchases",
+            n,
+            len(session),
+            100.0 * is_buy.mean() if len(is_buy) else 0.0,
+        )
         return ShopLogs(events=events, items=self.items(), sessions=sessions)
 
     def _logging_slate(self, last: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -286,7 +316,8 @@ class SyntheticShop:
             util = behaviour_model.base_utility(taste[live], lam[live], cat, slate)
             if t:
                 util -= penalty * (slate[:, :, None] == past[:, None, :]).any(-1)
-            scores = np.concatenate([util, np.full((len(live), 1), self.config.search_utility, np.float32)], 1)
+            search = np.full((len(live), 1), self.config.search_utility, np.float32)
+            scores = np.concatenate([util, search], axis=1)  # [S, K + 1], last column: own search
             choice = np.argmax(scores * inv_temp + behaviour_model.gumbel(rng, scores.shape), axis=1)
             searched = np.nonzero(choice == slate.shape[1])[0]
             rows = np.arange(len(live))
@@ -364,4 +395,3 @@ def _events(
     total = np.cumsum(gaps)
     ts = np.repeat(starts - total[first], n_events) + total
     return session, ts, item, is_buy
-

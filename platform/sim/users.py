@@ -49,10 +49,11 @@ def make_users(n_users: int, catalogue: Catalogue, taste_strength: float, rng: n
         if members.any():
             colour_dir[c] = catalogue.vectors[members].mean(0) - catalogue.vectors.mean(0)
     colour = rng.integers(0, len(COLOURS), n_users)
+    colour_norm = np.maximum(np.linalg.norm(colour_dir[colour], axis=1, keepdims=True), 1e-9)
     taste = (
         catalogue.category_vectors[fav]
         + 0.4 * catalogue.category_vectors[second]
-        + 0.5 * colour_dir[colour] / np.maximum(np.linalg.norm(colour_dir[colour], axis=1, keepdims=True), 1e-9)
+        + 0.5 * colour_dir[colour] / colour_norm
         + 0.3 * rng.standard_normal((n_users, d)) / np.sqrt(d)
     )
     taste = taste_strength * taste / np.linalg.norm(taste, axis=1, keepdims=True)
@@ -93,7 +94,8 @@ def base_utility(
     """Utility without the repeat penalty: [B, N] for the whole catalogue or [B, K] for ``items``."""
     h = taste.astype(np.float32, copy=False)
     if items is None:
-        return h @ catalogue.vectors.T + catalogue.quality[None, :] - price_sensitivity[:, None] * catalogue.price
+        price = price_sensitivity[:, None] * catalogue.price[None, :]
+        return h @ catalogue.vectors.T + catalogue.quality[None, :] - price
     v = catalogue.vectors[items]  # [B, K, d]
     return (
         np.einsum("bd,bkd->bk", h, v)
