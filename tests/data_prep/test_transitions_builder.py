@@ -168,6 +168,8 @@ def test_rejects_unsorted_or_out_of_range_events() -> None:
         build_transitions(events_table([(1, 5, 1, C), (1, 1, 1, C)]), n_items=3)
     with pytest.raises(ValueError, match="item_id"):
         build_transitions(events_table([(1, 0, 3, C)]), n_items=3)
+    with pytest.raises(ValueError, match="must differ"):
+        build_transitions(events_table([(1, 0, 1, C)]), n_items=3, reward_click=1.0, reward_purchase=1.0)
     with pytest.raises(ValueError, match="event other than"):
         build_transitions(events_table([(1, 0, 1, "view")]), n_items=3)
 
