@@ -1,0 +1,108 @@
+"""LEConfig: every knob of the language-model environment (LE), documented once.
+
+Objective (our reconstruction of LEA, see notes/LEA.md §3):
+
+    L_item = -Σ_k log p(w_k | <item_i>, "is:", w_<k)                     (item tokens, item text)
+    L_sm   = CE(softmax_j(<W s_t, e(j)> / τ), a⁺_t)                        (state model)
+    L_rm   = -log σ(r(s_t, a⁺) - r(s_t, a⁻)) + c · mean((r⁺ + r⁻)²)       (reward model, Bradley-Terry)
+
+What trains: on a pretrained base (SmolLM2, a local HF dir) LoRA adapters, the item-token rows
+(``trainable_token_indices``), the state projection W and the score head f; the base weights stay frozen.
+On the random ``tiny`` base ``train_base`` (default on for tiny) trains every weight instead, because a
+random base has no knowledge to preserve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from learec.platform.common.fields import opt
+
+TINY = "tiny"
+SMOLLM2 = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class LEConfig:
+    backbone: str = opt(TINY, "tiny (random decoder built on the spot) | smollm2-135m | a local HF causal-LM dir")
+    models_dir: str | None = opt(None, "where `learec models get` put converted models (default ~/.cache/learec)")
+    # tiny decoder ---------------------------------------------------------------------------------------
+    tiny_hidden: int = opt(128, "tiny decoder: hidden size")
+    tiny_layers: int = opt(2, "tiny decoder: transformer layers")
+    tiny_heads: int = opt(4, "tiny decoder: attention heads")
+    tiny_kv_heads: int = opt(2, "tiny decoder: key/value heads (grouped-query attention)")
+    tiny_intermediate: int = opt(256, "tiny decoder: MLP width")
+    tiny_vocab: int = opt(1000, "tiny decoder: BPE vocabulary trained on the catalogue text (item tokens extra)")
+    train_base: bool | None = opt(
+        None, "train all base weights too (no LoRA); default: yes for the random tiny base, no otherwise"
+    )
+    # LoRA -----------------------------------------------------------------------------------------------
+    lora_r: int = opt(8, "LoRA rank")
+    lora_alpha: int = opt(16, "LoRA alpha (scale alpha/r)")
+    lora_dropout: float = opt(0.05, "LoRA dropout (training only)")
+    lora_targets: tuple[str, ...] = opt((), "LoRA target modules; empty: detected (q_proj,v_proj for Llama)")
+    # data -----------------------------------------------------------------------------------------------
+    user_fraction: float = opt(0.1, "share of TRAIN sessions used to adapt the LE (seeded)")
+    max_history: int = opt(10, "items of the state shown to the LE (<= the data's state_len)")
+    max_text_tokens: int = opt(32, "item text tokens used to learn each item token")
+    # training -------------------------------------------------------------------------------------------
+    item_token_epochs: int = opt(2, "epochs over the catalogue text for the item tokens")
+    steps: int = opt(300, "joint state-model + reward-model steps on the user subset")
+    batch_size: int = opt(32, "transitions (or item texts) per step")
+    lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)")
+    weight_decay: float = opt(0.0, "AdamW weight decay")
+    n_negatives: int = opt(1, "sampled un-interacted items per positive in L_rm")
+    temperature: float = opt(0.1, "τ of the state-model softmax over item tokens")
+    centering_coeff: float = opt(0.01, "c of the reward centring term c·mean((r⁺ + r⁻)²)")
+    sm_weight: float = opt(1.0, "weight of L_sm in the joint loss")
+    rm_weight: float = opt(1.0, "weight of L_rm in the joint loss")
+    heldout_pairs: int = opt(512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy")
+    # inference ------------------------------------------------------------------------------------------
+    candidate_factor: int = opt(3, "positive actions: re-score candidate_factor·k state-model candidates")
+    infer_batch_size: int = opt(256, "rows per forward pass at inference")
+    seed: int = opt(0, "seed of the base init, user subset, sampling and negatives")
+    device: str = opt("cpu", "torch device for training: cpu | cuda | cuda:0 ...")
+    threads: int | None = opt(None, "torch CPU threads while training (default: torch's)")
+
+    def __post_init__(self) -> None:
+        positive = (
+            "tiny_hidden", "tiny_layers", "tiny_heads", "tiny_kv_heads", "tiny_intermediate", "tiny_vocab",
+            "lora_r", "lora_alpha", "max_history", "max_text_tokens", "batch_size", "n_negatives",
+            "heldout_pairs", "candidate_factor", "infer_batch_size",
+        )  # fmt: skip
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"le.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("item_token_epochs", "steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"le.{name} must be >= 0, got {getattr(self, name)}")
+        if not self.backbone:
+            raise ValueError("le.backbone must be 'tiny', 'smollm2-135m' or a local HF model folder")
+        if self.tiny_hidden % self.tiny_heads or self.tiny_heads % self.tiny_kv_heads:
+            raise ValueError(
+                f"le.tiny_hidden ({self.tiny_hidden}) must divide by le.tiny_heads ({self.tiny_heads}), "
+                f"which must divide by le.tiny_kv_heads ({self.tiny_kv_heads})"
+            )
+        if self.tiny_vocab < 300:
+            raise ValueError(f"le.tiny_vocab must be >= 300 (256 bytes + specials), got {self.tiny_vocab}")
+        if not 0.0 < self.user_fraction <= 1.0:
+            raise ValueError(f"le.user_fraction must be in (0, 1], got {self.user_fraction}")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise ValueError(f"le.lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        for name in ("lr", "temperature"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"le.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("weight_decay", "centering_coeff", "sm_weight", "rm_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"le.{name} must be >= 0, got {getattr(self, name)}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"le.threads must be >= 1, got {self.threads}")
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.backbone == TINY
+
+    @property
+    def trains_base(self) -> bool:
+        """Whether every base weight trains (tiny default) or only LoRA + item rows + heads."""
+        return self.is_tiny if self.train_base is None else bool(self.train_base)

@@ -1,0 +1,86 @@
+"""The LE as one torch module: causal LM (+ LoRA) with item tokens, state projection W and score head f.
+
+One prompt pass gives the state (hidden state at the prompt's last token) and a KV cache; rewards of any
+number of actions per prompt are then one more decoder step: the cache is repeated per action and each
+action token is appended at position ``len`` (it sees the prompt, never the padding). Training and
+inference share this path, so there is no train/serve mismatch to test away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from learec.platform.le.backbone import decoder_of
+from learec.platform.le.prompts import PromptBatch, PromptBuilder
+from learec.platform.le.reward_model import ScoreHead
+from learec.platform.le.state_model import StateProjection
+
+
+@dataclass
+class Encoded:
+    hidden: torch.Tensor  # [B, d] last-layer hidden state at the prompt's last token
+    cache: Any  # transformers Cache over the prompt
+    prompt: PromptBatch
+
+
+class LEModel(nn.Module):
+    def __init__(self, lm: Any, prompts: PromptBuilder, hidden: int, item_dim: int) -> None:
+        super().__init__()
+        self.lm = lm
+        self.prompts = prompts
+        self.state_proj = StateProjection(hidden, item_dim)
+        self.score_head = ScoreHead(hidden)
+        self.tokens_processed = 0
+
+    @property
+    def n_items(self) -> int:
+        return self.prompts.n_items
+
+    @property
+    def device(self) -> torch.device:
+        return self.state_proj.proj.weight.device
+
+    def item_embeddings(self) -> torch.Tensor:
+        """e(j) for all items: the effective input rows of the item tokens (LoRA token deltas included)."""
+        ids = torch.arange(self.n_items, device=self.device) + self.prompts.offset
+        return self.lm.get_input_embeddings()(ids)  # [n, e]
+
+    def encode(self, states: np.ndarray, lengths: np.ndarray) -> Encoded:
+        prompt = self.prompts.build(states, lengths)
+        ids = prompt.input_ids.to(self.device)
+        mask = prompt.attention_mask.to(self.device)
+        out = decoder_of(self.lm)(input_ids=ids, attention_mask=mask, use_cache=True)
+        last = (prompt.lengths - 1).to(self.device)
+        hidden = out.last_hidden_state[torch.arange(ids.shape[0], device=self.device), last]  # [B, d]
+        self.tokens_processed += int(prompt.lengths.sum())
+        return Encoded(hidden, out.past_key_values, prompt)
+
+    def state(self, enc: Encoded) -> torch.Tensor:
+        """W s_t: ``[B, e]``, the state in item-embedding space."""
+        return self.state_proj(enc.hidden)
+
+    def rewards(self, enc: Encoded, actions: torch.Tensor) -> torch.Tensor:
+        """Raw rewards f(h(prompt ⊕ <item_a>)) for ``actions [B, M]`` -> ``[B, M]``.
+
+        Consumes ``enc.cache`` (it is repeated in place), so call once per ``encode``.
+        """
+        b, m = actions.shape
+        if (actions < 0).any() or (actions >= self.n_items).any():
+            raise ValueError(f"actions must be item ids in 0..{self.n_items - 1}")
+        cache = enc.cache
+        if m > 1:
+            cache.batch_repeat_interleave(m)
+        mask = enc.prompt.attention_mask.to(self.device).repeat_interleave(m, dim=0)  # [B*M, T]
+        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)  # [B*M, T+1]
+        pos = enc.prompt.lengths.to(self.device).repeat_interleave(m)[:, None]  # [B*M, 1]
+        ids = (actions.reshape(-1, 1) + self.prompts.offset).to(self.device)  # [B*M, 1]
+        out = decoder_of(self.lm)(
+            input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True
+        )
+        self.tokens_processed += b * m
+        return self.score_head(out.last_hidden_state[:, -1]).reshape(b, m)
