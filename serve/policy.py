@@ -57,7 +57,9 @@ class ExportedPolicy:
         path = Path(path)
         for name in (WEIGHTS, ITEMS, CONFIG, MANIFEST):
             if not (path / name).is_file():
-                raise ValueError(f"{path}: not an exported policy (missing {name}); export one with `learec train`")
+                raise ValueError(
+                    f"{path}: not an exported policy (missing {name}); export one with `learec train`"
+                )
         config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         raw_ids = [str(r) for r in json.loads((path / ITEMS).read_text(encoding="utf-8"))]

@@ -95,5 +95,7 @@ class RecRLConfig(AlgorithmConfig):
             device=device,
         )
         # NEXT_OBS is added here (as CQL/MARWIL do), not in the learner (ray-project/ray#47000).
-        pipeline.insert_after(AddObservationsFromEpisodesToBatch, AddNextObservationsFromEpisodesToTrainBatch())
+        pipeline.insert_after(
+            AddObservationsFromEpisodesToBatch, AddNextObservationsFromEpisodesToTrainBatch()
+        )
         return pipeline

@@ -47,7 +47,9 @@ def load_module(checkpoint_dir: Path) -> Any:
 def served_state(module: Any) -> dict[str, torch.Tensor]:
     """Network 1's encoder and CE head, contiguous float copies (safetensors refuses shared storage)."""
     state = module.net1.state_dict()
-    return {k: v.detach().cpu().contiguous().clone() for k, v in state.items() if k.startswith(SERVED_PREFIXES)}
+    return {
+        k: v.detach().cpu().contiguous().clone() for k, v in state.items() if k.startswith(SERVED_PREFIXES)
+    }
 
 
 def export_policy(
@@ -76,7 +78,8 @@ def export_policy(
         (tmp / ITEMS).write_text(json.dumps([str(r) for r in raw_ids]) + "\n", encoding="utf-8")
         cfg = {"algo": algo, "backbone": backbone, "n_items": n_items, "state_len": state_len,
                "pad_id": n_items, "train": train}
-        (tmp / CONFIG).write_text(json.dumps(cfg, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        cfg_text = json.dumps(cfg, indent=2, sort_keys=True, default=str) + "\n"
+        (tmp / CONFIG).write_text(cfg_text, encoding="utf-8")
         manifest = {
             "algo": algo,
             "backbone": backbone.get("name"),

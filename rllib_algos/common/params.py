@@ -42,9 +42,13 @@ class RecRLParams:
     advantage_min: float = opt(0.0, "SA2C: lower clip of the advantage")
     advantage_max: float = opt(10.0, "SA2C: upper clip of the advantage")
     le_state: LeState = opt("none", "LE state hook: none, concat or gate fusion into the Q head's state")
-    le_reward: LeReward = opt("none", "LE reward hook: none, replace r by le_reward, or shape r + c*le_reward")
+    le_reward: LeReward = opt(
+        "none", "LE reward hook: none, replace r by le_reward, or shape r + c*le_reward"
+    )
     shape_coeff: float = opt(0.1, "c in r + c*le_reward when le_reward is 'shape'")
-    lea_augment_k: int = opt(0, "LEA: LE positive actions per row used as extra CE targets and TD transitions")
+    lea_augment_k: int = opt(
+        0, "LEA: LE positive actions per row used as extra CE targets and TD transitions"
+    )
     lea_ce_weight: float = opt(0.1, "beta: weight of the CE terms of the LE positives")
     lea_reward: float = opt(
         0.2,

@@ -144,7 +144,9 @@ def local_scorer(algo: Any, n_items: int, state_len: int, params: RecRLParams) -
     """Network 1 (backbone + CE head) on the driver with the learners' current weights."""
     weights = algo.learner_group.get_weights(module_ids=[MODULE_ID])[MODULE_ID]
     net = RecNetwork(params.backbone, n_items, state_len, with_q=False)
-    served = {k[len("net1.") :]: torch.tensor(np.asarray(v)) for k, v in weights.items() if k.startswith("net1.")}
+    served = {
+        k[len("net1.") :]: torch.tensor(np.asarray(v)) for k, v in weights.items() if k.startswith("net1.")
+    }
     net.load_state_dict({k: v for k, v in served.items() if k in net.state_dict()})
     return net.eval()
 

@@ -61,7 +61,8 @@ def test_fit_checkpoint_and_export(
     module = load_module(result.checkpoint_dir)
     s = states()
     with torch.no_grad():
-        expected = module.forward_inference({Columns.OBS: torch.as_tensor(s)})[Columns.ACTION_DIST_INPUTS].numpy()
+        out = module.forward_inference({Columns.OBS: torch.as_tensor(s)})
+    expected = out[Columns.ACTION_DIST_INPUTS].numpy()
     policy = ExportedPolicy.load(result.export_dir)
     got = policy.score(s, (s != N_ITEMS).sum(-1))
     np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from reference.tiny_transitions import LE_DIM, N_ITEMS, STATE_LEN, next_item, transitions_table
 from ray.rllib.core.columns import Columns
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from reference.sqn_reference import reference_loss
+from reference.tiny_transitions import LE_DIM, N_ITEMS, STATE_LEN, next_item, transitions_table
 
 from learec.platform.data import schema
 from learec.rllib_algos.backbones.registry import BackboneConfig
@@ -76,10 +76,13 @@ def test_learner_loss_matches_reference(algo: str, main_index: int) -> None:
         return lambda s: (lambda o: (o.q, o.logits))(n(s))
 
     a = batch[Columns.ACTIONS]
-    neg = losses.sample_negatives(a, p.n_negatives, N_ITEMS, torch.Generator().manual_seed(7)) if p.n_negatives else None
+    g = torch.Generator().manual_seed(7)
+    neg = losses.sample_negatives(a, p.n_negatives, N_ITEMS, g) if p.n_negatives else None
     clip = (p.advantage_min, p.advantage_max) if algo == "sa2c" else None
-    ref = reference_loss(net(main), net(tgt), batch[Columns.OBS], a, batch[Columns.REWARDS],
-                         batch[Columns.NEXT_OBS], batch[Columns.TERMINATEDS], neg, p.gamma, p.q_loss_weight, clip)
+    ref = reference_loss(
+        net(main), net(tgt), batch[Columns.OBS], a, batch[Columns.REWARDS], batch[Columns.NEXT_OBS],
+        batch[Columns.TERMINATEDS], neg, p.gamma, p.q_loss_weight, clip,
+    )
     torch.testing.assert_close(loss, ref, atol=1e-5, rtol=0)
 
 
@@ -104,7 +107,8 @@ def test_sa2c_is_snqn_before_warmup() -> None:
 def test_double_q_updates_only_the_learning_network() -> None:
     _, learner = make_learner("sqn")
     module = learner.rec_module(MID)
-    before = {n: {k: v.clone() for k, v in net.state_dict().items()} for n, net in (("1", module.net1), ("2", module.net2))}
+    nets = (("1", module.net1), ("2", module.net2))
+    before = {n: {k: v.clone() for k, v in net.state_dict().items()} for n, net in nets}
     learner.update(batch=as_ma_batch(tensor_batch(32, seed=3)))
     learning = "1" if module.main_index == 0 else "2"
     for name, net in (("1", module.net1), ("2", module.net2)):
@@ -184,7 +188,8 @@ def test_export_scores_and_topk_match_the_module(algo: str, tmp_path: Path, raw_
 
 def test_recommend_skips_unknown_and_consumed(tmp_path: Path, raw_ids: list[str]) -> None:
     _, learner = make_learner("ce")
-    policy = ExportedPolicy.load(export_policy(learner.rec_module(MID), tmp_path / "p", raw_ids, {"algo": "ce"}))
+    out = export_policy(learner.rec_module(MID), tmp_path / "p", raw_ids, {"algo": "ce"})
+    policy = ExportedPolicy.load(out)
     recs = policy.recommend_detailed([["sku-1", "nope", "sku-2"], []], k=N_ITEMS)
     assert recs.unknown == [["nope"], []]
     first = [r for r, _ in recs.items[0]]

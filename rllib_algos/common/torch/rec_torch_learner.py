@@ -120,7 +120,9 @@ class RecTorchLearner(TorchLearner):
         le_reward = batch.get(LE_REWARD) if params.le_reward != "none" else None
         if params.le_reward != "none" and le_reward is None:
             self._column(batch, LE_REWARD, "le_reward")
-        reward = losses.shaped_reward(batch[Columns.REWARDS].float(), le_reward, params.le_reward, params.shape_coeff)
+        reward = losses.shaped_reward(
+            batch[Columns.REWARDS].float(), le_reward, params.le_reward, params.shape_coeff
+        )
         q_sa = q.gather(-1, actions[:, None]).squeeze(-1)
         out["td_pos"] = losses.double_q_td(
             q_sa, fwd_out[Q_NEXT_MAIN], fwd_out[Q_NEXT_TGT], reward, batch[Columns.TERMINATEDS], params.gamma
