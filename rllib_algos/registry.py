@@ -1,18 +1,22 @@
-"""Algorithm name -> RLlib config class (the CLI, jobs and Tune look algorithms up here)."""
+"""Algorithm name -> RLlib config class (the CLI, jobs and Tune look algorithms up here).
+
+Classes are imported on first use: listing or validating names must not pay RLlib's import time.
+"""
 
 from __future__ import annotations
 
-from learec.rllib_algos.ce.ce import CEConfig
-from learec.rllib_algos.common.config import RecRLConfig
-from learec.rllib_algos.sa2c.sa2c import SA2CConfig
-from learec.rllib_algos.snqn.snqn import SNQNConfig
-from learec.rllib_algos.sqn.sqn import SQNConfig
+import importlib
+from typing import TYPE_CHECKING
 
-ALGORITHMS: dict[str, type[RecRLConfig]] = {
-    "ce": CEConfig,
-    "sqn": SQNConfig,
-    "snqn": SNQNConfig,
-    "sa2c": SA2CConfig,
+if TYPE_CHECKING:
+    from learec.rllib_algos.common.config import RecRLConfig
+
+# name -> "module:ConfigClass"
+ALGORITHMS: dict[str, str] = {
+    "ce": "learec.rllib_algos.ce.ce:CEConfig",
+    "sqn": "learec.rllib_algos.sqn.sqn:SQNConfig",
+    "snqn": "learec.rllib_algos.snqn.snqn:SNQNConfig",
+    "sa2c": "learec.rllib_algos.sa2c.sa2c:SA2CConfig",
 }
 
 
@@ -23,4 +27,5 @@ def names() -> list[str]:
 def config_class(name: str) -> type[RecRLConfig]:
     if name not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {name!r}; choose one of {', '.join(names())}")
-    return ALGORITHMS[name]
+    module, _, cls = ALGORITHMS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)

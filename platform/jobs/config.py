@@ -16,7 +16,7 @@ from learec.platform.eval.protocol import EvalConfig
 from learec.platform.labeling.pipeline import LabelingConfig
 from learec.platform.le.config import LEConfig
 from learec.platform.sim.shop import ShopConfig
-from learec.rllib_algos.common.runner import TrainConfig
+from learec.rllib_algos.common.train_config import TrainConfig
 
 Variant = Literal["base", "le_state", "le_reward", "le", "lea"]
 
@@ -58,7 +58,7 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         from learec.rllib_algos.backbones.registry import names as backbone_names
-        from learec.rllib_algos.registry import ALGORITHMS
+        from learec.rllib_algos.registry import ALGORITHMS  # names only, no import
 
         for algo in self.algos:
             if algo not in ALGORITHMS:

@@ -21,6 +21,7 @@ from ray.rllib.core.columns import Columns
 from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.rllib_algos.common.params import RecRLParams
+from learec.rllib_algos.common.train_config import OfflineInput
 
 READ_SCHEMA = {
     Columns.OBS: schema.STATE,
@@ -29,23 +30,6 @@ READ_SCHEMA = {
     Columns.NEXT_OBS: schema.NEXT_STATE,
     Columns.TERMINATEDS: schema.DONE,
 }
-
-
-@dataclass(frozen=True)
-class OfflineInput:
-    """Ray resources of the data path; fractional CPUs keep 0/1/2 learners from deadlocking on 2 cores."""
-
-    prelearner_cpus: float = opt(0.5, "CPUs each OfflinePreLearner actor reserves")
-    num_prelearners: int = opt(0, "OfflinePreLearner actors; 0 means max(1, num_learners)")
-    shuffle_buffer: int = opt(0, "rows in the local shuffle buffer of the batch iterator; 0 reads in order")
-
-    def __post_init__(self) -> None:
-        if self.prelearner_cpus <= 0:
-            raise ValueError(f"prelearner_cpus must be > 0, got {self.prelearner_cpus}")
-        if self.num_prelearners < 0:
-            raise ValueError(f"num_prelearners must be >= 0, got {self.num_prelearners}")
-        if self.shuffle_buffer < 0:
-            raise ValueError(f"shuffle_buffer must be >= 0, got {self.shuffle_buffer}")
 
 
 def label_columns(params: RecRLParams) -> list[str]:

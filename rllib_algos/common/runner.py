@@ -21,53 +21,18 @@ import torch
 from learec.platform.common.fields import opt, to_dict
 from learec.rllib_algos.common.heads import RecNetwork
 from learec.rllib_algos.common.offline_input import (
-    OfflineInput,
     check_input,
     offline_data_kwargs,
     parquet_files,
     spaces,
 )
 from learec.rllib_algos.common.params import RecRLParams
+from learec.rllib_algos.common.train_config import OfflineInput, TrainConfig
 
 log = logging.getLogger(__name__)
 
 ScoreFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (state [B, L], len_state [B]) -> [B, n_items]
 MODULE_ID = "default_policy"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One RLlib training run.
-
-    ``params`` fields left at the shared :class:`RecRLParams` default take the algorithm's own default
-    (SNQN/SA2C's 10 negatives, CE's zero Q weight, SA2C's lr drop), so one params block serves all four.
-    """
-
-    algo: str = opt("sqn", "algorithm: ce, sqn, snqn, sa2c")
-    params: RecRLParams = opt(RecRLParams(), "hyper-parameters (defaults per algorithm, see help of each)")
-    iterations: int = opt(200, "training iterations (one batch per learner each); ignored when epochs > 0")
-    epochs: float = opt(0.0, "passes over the training rows; > 0 sets iterations from the data size")
-    eval_every: int = opt(0, "call the validation function every this many iterations; 0: only at the end")
-    num_learners: int = opt(0, "0: learn in the driver; 1 or 2: remote learners (DDP across them)")
-    cpus_per_learner: float = opt(0.5, "CPUs each remote learner reserves (fractional on small machines)")
-    data: OfflineInput = opt(OfflineInput(), "Ray Data resources of the offline input")
-    seed: int = opt(0, "seed of torch, the coin flip and the negatives")
-
-    def __post_init__(self) -> None:
-        from learec.rllib_algos.registry import ALGORITHMS
-
-        if self.algo not in ALGORITHMS:
-            raise ValueError(f"algo must be one of {', '.join(sorted(ALGORITHMS))}; got {self.algo!r}")
-        if self.iterations < 1:
-            raise ValueError(f"iterations must be >= 1, got {self.iterations}")
-        if self.epochs < 0:
-            raise ValueError(f"epochs must be >= 0, got {self.epochs}")
-        if self.eval_every < 0:
-            raise ValueError(f"eval_every must be >= 0, got {self.eval_every}")
-        if self.num_learners not in (0, 1, 2):
-            raise ValueError(f"num_learners must be 0, 1 or 2, got {self.num_learners}")
-        if self.cpus_per_learner <= 0:
-            raise ValueError(f"cpus_per_learner must be > 0, got {self.cpus_per_learner}")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from learec.rllib_algos.common import losses
 from learec.rllib_algos.common.export import export_policy
 from learec.rllib_algos.common.le_fusion import LEFusion
 from learec.rllib_algos.common.offline_input import spaces
-from learec.rllib_algos.registry import ALGORITHMS
+from learec.rllib_algos.registry import config_class
 from learec.serve.policy import ExportedPolicy
 
 MID = "default_policy"
@@ -29,7 +29,7 @@ BACKBONE = BackboneConfig(hidden=16, dropout=0.0)
 def make_learner(algo: str, le_state_dim: int = 0, **params):
     obs, act = spaces(N_ITEMS, STATE_LEN)
     cfg = (
-        ALGORITHMS[algo]()
+        config_class(algo)()
         .training(backbone=BACKBONE, **params)
         .environment(observation_space=obs, action_space=act)
         .debugging(seed=3)
@@ -220,11 +220,11 @@ def test_export_rejects_a_tampered_weight_file(tmp_path: Path, raw_ids: list[str
 )
 def test_config_rejects_inconsistent_params(algo: str, params: dict, match: str) -> None:
     obs, act = spaces(N_ITEMS, STATE_LEN)
-    cfg = ALGORITHMS[algo]().training(**params).environment(observation_space=obs, action_space=act)
+    cfg = config_class(algo)().training(**params).environment(observation_space=obs, action_space=act)
     with pytest.raises(ValueError, match=match):
         cfg.validate()
 
 
 def test_params_reject_bad_values() -> None:
     with pytest.raises(ValueError, match="gamma"):
-        ALGORITHMS["sqn"]().training(gamma=1.5)
+        config_class("sqn")().training(gamma=1.5)
