@@ -15,7 +15,8 @@ Exactly once and resumable:
   of any row a retried task sends twice, and writes a part once all its rows are in: to a temporary
   name, then an atomic rename. A part file therefore exists whole or not at all, and a rerun (after a
   killed job) relabels only the missing parts. Memory holds only the parts in flight.
-* A dead actor is restarted by Ray and its tasks retried (``actor_restarts``); duplicates are dropped.
+* A dead actor is recreated by Ray Data and its tasks retried (the actor pool's default); rows a retried
+  task sends twice are dropped on the driver.
 * ``_plan.json`` pins the input files, row counts and ``rows_per_part`` of a version folder; a rerun with
   other inputs or partitioning is refused instead of silently mixing layouts. ``_SUCCESS`` (JSON: parts,
   rows, schema) is written last. One run at a time per folder (an ``flock`` on it).
@@ -81,7 +82,6 @@ class LabelingConfig:
     max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow")
     cpus_per_actor: float = opt(0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU")
     rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)")
-    actor_restarts: int = opt(3, "times Ray restarts a dead labeling actor and retries its tasks")
 
     def __post_init__(self) -> None:
         for name in ("k", "batch_size", "rows_per_part"):
@@ -91,8 +91,6 @@ class LabelingConfig:
             raise ValueError(f"labeling.max_actors must be >= 0 (0 = automatic), got {self.max_actors}")
         if not self.cpus_per_actor > 0:
             raise ValueError(f"labeling.cpus_per_actor must be > 0, got {self.cpus_per_actor}")
-        if self.actor_restarts < 0:
-            raise ValueError(f"labeling.actor_restarts must be >= 0, got {self.actor_restarts}")
 
 
 def label_transitions(
@@ -202,9 +200,10 @@ def _label_parts(
         },
         compute=ray.data.ActorPoolStrategy(min_size=plan.min_actors, max_size=plan.max_actors),
         batch_size=plan.batch_size,
-        max_restarts=config.actor_restarts,
-        max_task_retries=config.actor_restarts,
-        **plan.ray_remote_args(),
+        # No max_restarts/max_task_retries here: Ray Data's actor pools already recreate a dead actor
+        # and retry its tasks (max_restarts=-1, max_task_retries=-1), and passing them needs the
+        # deprecated ray_remote_args. PartAssembler drops any rows a retried task sends twice.
+        **plan.resource_args(),
     )
     stats = _RunStats(plan=plan)
     assembler = PartAssembler(todo)
@@ -247,13 +246,13 @@ def _to_arrow(values: np.ndarray, typ: pa.DataType) -> pa.Array:
 
 
 def _checkpoint_info(le_ckpt: Path) -> tuple[str, int]:
-    """The LE checkpoint's hash and state dimension (loads it once on CPU on the driver)."""
-    from learec.platform.le.environment import LanguageEnvironment
+    """The LE checkpoint's hash and state dimension, from its manifest (no model load on the driver)."""
+    from learec.platform.le.checkpoint import checkpoint_hash, read_manifest
 
     if not le_ckpt.is_dir():
-        raise ValueError(f"LE checkpoint {le_ckpt} is not a folder; train one with `learec le` first")
-    env = LanguageEnvironment.load(le_ckpt, device="cpu")
-    return str(env.checkpoint_hash), int(env.state_dim)
+        raise ValueError(f"LE checkpoint {le_ckpt} is not a folder; train one with `learec le train` first")
+    manifest = read_manifest(le_ckpt)
+    return checkpoint_hash(le_ckpt), int(manifest["item_dim"])
 
 
 @contextlib.contextmanager

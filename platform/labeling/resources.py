@@ -40,7 +40,7 @@ class PoolPlan:
     batch_size: int  # an int: Ray Data requires one when actors hold GPUs
     device: Literal["cuda", "cpu"]
 
-    def ray_remote_args(self) -> dict[str, float]:
+    def resource_args(self) -> dict[str, float]:
         """The resource keyword arguments for ``map_batches`` (``num_gpus`` only when GPUs are used)."""
         args = {"num_cpus": self.num_cpus_per_actor}
         if self.num_gpus_per_actor:

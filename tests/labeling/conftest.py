@@ -15,7 +15,7 @@ from learec.platform.data import schema
 
 def make_transitions(n_rows: int, n_items: int, rng: np.random.Generator, state_len: int = 10) -> pa.Table:
     """``n_rows`` transitions with left-padded states (pad id = n_items) in the transitions schema."""
-    lengths = rng.integers(1, state_len + 1, size=n_rows).astype(np.int32)
+    lengths = rng.integers(0, state_len + 1, size=n_rows).astype(np.int32)
     states = np.full((n_rows, state_len), n_items, dtype=np.int32)
     for i, n in enumerate(lengths):
         states[i, state_len - n :] = rng.integers(0, n_items, size=n)
@@ -52,3 +52,43 @@ def write_transitions(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+N_ITEMS = 30
+
+
+def tiny_items(n_items: int = N_ITEMS) -> pa.Table:
+    """A catalogue whose text the tiny LE learns item tokens from."""
+    return pa.table(
+        {
+            schema.ITEM_ID: np.arange(n_items),
+            schema.RAW_ID: [f"sku-{i}" for i in range(n_items)],
+            schema.TITLE: [f"item {i}" for i in range(n_items)],
+            schema.TEXT: [f"colour {i % 5} shape {i % 3} size {i % 4}" for i in range(n_items)],
+        },
+        schema=schema.ITEMS,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_le(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny LE checkpoint (smallest sizes and step counts), trained once per test session."""
+    from learec.platform.le.config import LEConfig
+    from learec.platform.le.trainer import train_le
+
+    config = LEConfig(
+        tiny_hidden=32, tiny_layers=1, tiny_heads=2, tiny_kv_heads=1, tiny_intermediate=64, tiny_vocab=300,
+        item_token_epochs=1, steps=2, batch_size=16, heldout_pairs=16, user_fraction=0.5, max_text_tokens=8,
+    )  # fmt: skip
+    train = make_transitions(200, N_ITEMS, np.random.default_rng(0))
+    return train_le(config, train, tiny_items(), tmp_path_factory.mktemp("le") / "ckpt")
+
+
+@pytest.fixture(scope="session")
+def input_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 transitions in two files (180 + 120 rows) with row groups of 50, so parts straddle row groups."""
+    root = tmp_path_factory.mktemp("transitions")
+    for name, rows, seed in [("a.parquet", 180, 1), ("b.parquet", 120, 2)]:
+        table = make_transitions(rows, N_ITEMS, np.random.default_rng(seed))
+        pq.write_table(table, root / name, row_group_size=50)
+    return root

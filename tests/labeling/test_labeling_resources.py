@@ -19,7 +19,7 @@ def test_cpu_plan_requests_no_gpu_and_keeps_a_read_cpu(cpus: float, cpus_per_act
     plan = plan_resources(cluster, LabelingConfig(cpus_per_actor=cpus_per_actor))
     assert plan.device == "cpu"
     assert plan.num_gpus_per_actor is None  # not 0: Ray reads 0 as a GPU request
-    assert "num_gpus" not in plan.ray_remote_args()
+    assert "num_gpus" not in plan.resource_args()
     assert 1 <= plan.min_actors <= plan.max_actors
     assert 0 < plan.num_cpus_per_actor <= cpus_per_actor
     assert plan.max_actors * plan.num_cpus_per_actor < cpus
@@ -52,7 +52,7 @@ def test_eight_gpus_give_one_gpu_per_actor(cpus: float) -> None:
     plan = plan_resources(cluster, LabelingConfig(batch_size=512))
     assert plan.device == "cuda"
     assert plan.num_gpus_per_actor == 1.0
-    assert plan.ray_remote_args()["num_gpus"] == 1.0
+    assert plan.resource_args()["num_gpus"] == 1.0
     assert plan.max_actors == 8
     assert isinstance(plan.batch_size, int) and plan.batch_size == 512
     assert _leaves_read_cpu(cluster, plan)
@@ -71,14 +71,7 @@ def test_cuda_without_gpu_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "field, value",
-    [
-        ("k", 0),
-        ("batch_size", 0),
-        ("rows_per_part", 0),
-        ("max_actors", -1),
-        ("cpus_per_actor", 0.0),
-        ("actor_restarts", -1),
-    ],
+    [("k", 0), ("batch_size", 0), ("rows_per_part", 0), ("max_actors", -1), ("cpus_per_actor", 0.0)],
 )
 def test_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"labeling.{field}"):

@@ -26,7 +26,6 @@ def test_version_changes_with_checkpoint_and_k() -> None:
         {"max_actors": 5},
         {"cpus_per_actor": 0.25},
         {"rows_per_part": 10},
-        {"actor_restarts": 0},
         {"device": "cpu"},
     ],
 )
