@@ -3,7 +3,7 @@
 Each case runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own:
 
 - ``generate_default``: the default world (400 items, 8 categories), sessions until ~1M events;
-- ``generate_large_catalogue``: 20,000 items, 24 categories, ~1M events (the users' own search scores the
+- ``generate_large_catalogue``: 5,000 items, 24 categories, ~1M events (the users' own search scores the
   whole catalogue, so this is the cost that grows with the catalogue);
 - ``online_eval``: ``evaluate_policy`` for the popularity policy and the oracle, 2,000 sessions x 10 steps.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results" / "sim_generate.json"
 CASES = {
     "generate_default": {},
-    "generate_large_catalogue": {"n_items": 20_000, "n_categories": 24, "n_users": 20_000},
+    "generate_large_catalogue": {"n_items": 5_000, "n_categories": 24, "n_users": 5_000},
 }
 
 
@@ -54,6 +54,7 @@ def run_generate(events: int, overrides: dict) -> dict:
         "generate_s": round(wall, 3),
         "generate_cpu_s": round(cpu, 3),
         "events_per_s": round(n / wall),
+        "events_per_cpu_s": round(n / cpu),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

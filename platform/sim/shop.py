@@ -3,10 +3,12 @@
 Logs come from a realistic, biased logging process. At every step the shop's logging recommender shows
 a slate sampled from a popularity prior (and, after the first click, partly from the category of the
 last clicked item); the user clicks one slate item by utility, or uses their own search (an outside
-option with utility ``search_utility``), which samples the whole catalogue by utility. A clicked item is
-bought with probability increasing in utility; a purchase is logged as a second event on the same item
-right after its click. The ground truth (``true_utility``, ``purchase_probability``) is the same model
-the logs were drawn from, so policies can be evaluated online (``online_eval``), which real logs cannot do.
+option with utility ``search_utility``), which samples the whole catalogue by utility. With the
+defaults ~23% of clicks come from search and the rest from logged slates, so logged popularity mostly
+reflects exposure. A clicked item is bought with probability increasing in utility; a purchase is
+logged as a second event on the same item right after its click. The ground truth (``true_utility``,
+``purchase_probability``) is the model the logs were drawn from, so policies can be evaluated online
+(``online_eval``), which real logs cannot do.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class ShopConfig:
     )
     popularity_skew: float = opt(1.0, "log-normal sigma of the logging recommender's popularity prior")
     search_utility: float = opt(
-        1.0, "utility of the user's own search, the outside option to the logged slate (higher: less bias)"
+        2.0, "utility of the user's own search, the outside option to the logged slate (higher: less bias)"
     )
     leave_utility: float = opt(1.0, "online evaluation: utility of leaving instead of clicking a slate item")
     start_ts: int = opt(1_700_000_000, "unix time of the first session")
