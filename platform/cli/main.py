@@ -8,6 +8,7 @@ Errors print one readable sentence and exit with status 2; ``--debug`` shows the
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,6 +47,8 @@ def _global(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     _state["debug"] = debug
+    if debug:
+        os.environ["LEAREC_DEBUG"] = "1"
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -81,7 +81,13 @@ def with_config_options(
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        own = [p for name, p in inspect.signature(fn).parameters.items() if name != "overrides"]
+        # Resolve string annotations (``from __future__ import annotations``): typer needs real types.
+        hints = typing.get_type_hints(fn, include_extras=True)
+        own = [
+            p.replace(annotation=hints.get(name, p.annotation))
+            for name, p in inspect.signature(fn).parameters.items()
+            if name != "overrides"
+        ]
         generated = config_options(cls, sections)
         names = {p.name: dotted for dotted, p in generated}
 

@@ -283,8 +283,9 @@ def stage_train(
         from learec.serve.policy import ExportedPolicy
 
         policy = ExportedPolicy.load(result.export_dir)
+        # Simulated histories may hold items the vocabulary dropped (too rare in train): skip them quietly.
         online = _online_eval(
-            cfg, shop, lambda hs, k: [[r for r, _ in recs] for recs in policy.recommend(hs, k)]
+            cfg, shop, lambda hs, k: [[r for r, _ in recs] for recs in policy.recommend_detailed(hs, k).items]
         )
     record = {
         "model_id": spec.model_id,

@@ -64,7 +64,19 @@ def init_ray(
     import ray.data
 
     ray.data.DataContext.get_current().enable_progress_bars = bool(os.environ.get("LEAREC_PROGRESS"))
+    quiet_ray_logs()
     return ray
+
+
+def quiet_ray_logs() -> None:
+    """Keep Ray's INFO chatter (execution plans, API-stack notices) off the user's terminal.
+
+    ``LEAREC_DEBUG=1`` (set by ``learec --debug``) keeps everything.
+    """
+    if os.environ.get("LEAREC_DEBUG"):
+        return
+    for name in ("ray", "ray.data", "ray.rllib", "ray.tune", "ray.serve"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def cluster_gpus() -> int:

@@ -10,6 +10,10 @@ import yaml
 
 from learec.platform.eval.report import RunReport, write_report
 
+# The simulator returns more; these are the ones a reader compares (the JSON files keep the rest).
+ONLINE_COLUMNS = ("purchase_rate", "purchases_per_session", "clicks_per_session", "mean_slate_utility",
+                  "ndcg_true@10")
+
 INTRO = (
     "Offline-RL recommenders trained from logged sessions, with a language-model environment (LE) that "
     "labels the logs (LEA). Offline metrics use full ranking over all items on the test split, separately "
@@ -73,7 +77,7 @@ def build_run_report(run_root: Path) -> Path:
             {
                 "model": r["model"] + ("" if r["backbone"] == "-" else f" ({r['backbone']})"),
                 "seed": r["seed"],
-                "metrics": r["online"],
+                "metrics": {k: v for k, v in r["online"].items() if k in ONLINE_COLUMNS},
             }
             for r in records
             if r.get("online")
