@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -29,11 +30,21 @@ def _describe_default(value: Any) -> str:
 def _choices(tp: Any) -> str:
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) is typing.Literal:
-        return " [" + "|".join(str(a) for a in typing.get_args(tp)) + "]"
+        return " (one of " + ", ".join(str(a) for a in typing.get_args(tp)) + ")"
     for arg in args:
         if typing.get_origin(arg) is typing.Literal:
-            return " [" + "|".join(str(a) for a in typing.get_args(arg)) + "]"
+            return " (one of " + ", ".join(str(a) for a in typing.get_args(arg)) + ")"
     return ""
+
+
+def _metavar(tp: Any) -> str:
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    base = args[0] if typing.get_origin(tp) in (typing.Union, types.UnionType) and args else tp
+    if typing.get_origin(base) is typing.Literal:
+        return "CHOICE"
+    if typing.get_origin(base) is tuple:
+        return "LIST"
+    return {int: "INT", float: "FLOAT", bool: "BOOL", str: "TEXT"}.get(base, "VALUE")
 
 
 def config_options(
@@ -54,10 +65,15 @@ def config_options(
             continue
         flag = "--" + dotted.replace(".", "-").replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else None
-        help_text = f"{f.metadata.get('help', '')}{_choices(tp)} [default: {_describe_default(default)}]"
+        help_text = f"{f.metadata.get('help', '')}{_choices(tp)} (default: {_describe_default(default)})"
         panel = prefix.rstrip(".").split(".")[0] or "run"
         option = typer.Option(
-            None, flag, help=help_text, show_default=False, rich_help_panel=f"{panel} options"
+            None,
+            flag,
+            help=help_text,
+            show_default=False,
+            rich_help_panel=f"{panel} options",
+            metavar=_metavar(tp),
         )
         name = dotted.replace(".", "__")
         params.append(

@@ -11,8 +11,13 @@ import yaml
 from learec.platform.eval.report import RunReport, write_report
 
 # The simulator returns more; these are the ones a reader compares (the JSON files keep the rest).
-ONLINE_COLUMNS = ("purchase_rate", "purchases_per_session", "clicks_per_session", "mean_slate_utility",
-                  "ndcg_true@10")
+ONLINE_COLUMNS = (
+    "purchase_rate",
+    "purchases_per_session",
+    "clicks_per_session",
+    "mean_slate_utility",
+    "ndcg_true@10",
+)
 
 INTRO = (
     "Offline-RL recommenders trained from logged sessions, with a language-model environment (LE) that "

@@ -33,7 +33,7 @@ def test_help_lists_commands_and_documents_options() -> None:
     # Options come from the config dataclasses, with their help text and defaults.
     for flag in ("--le-user-fraction", "--prep-split", "--train-params-gamma", "--experiment-algos"):
         assert flag in run_help.stdout
-    assert "discount" in run_help.stdout and "[default: 0.5]" in run_help.stdout
+    assert "discount" in run_help.stdout and "(default: 0.5)" in run_help.stdout
 
 
 def test_bad_option_value_is_one_readable_line(tmp_path: Path) -> None:
