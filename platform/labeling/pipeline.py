@@ -296,7 +296,10 @@ def _remove_temporaries(version_dir: Path) -> None:
     """Drop temporaries a killed run left behind (``atomic_path`` names them ``.<name>.*.tmp``)."""
     for tmp in version_dir.glob(".*.tmp"):
         log.info("removing leftover temporary %s", tmp)
-        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def _finished(path: Path, rows: int) -> bool:
