@@ -25,7 +25,7 @@ SMOLLM2 = "smollm2-135m"
 @dataclass(frozen=True)
 class LEConfig:
     backbone: str = opt(TINY, "tiny (random decoder built on the spot) | smollm2-135m | a local HF causal-LM dir")
-    models_dir: str | None = opt(None, "where `learec models get` put converted models (default ~/.cache/learec)")
+    models_dir: str | None = opt(None, "cache folder of `learec models get` (default $LEAREC_MODELS_DIR or ~/.cache/learec/models)")
     # tiny decoder ---------------------------------------------------------------------------------------
     tiny_hidden: int = opt(128, "tiny decoder: hidden size")
     tiny_layers: int = opt(2, "tiny decoder: transformer layers")

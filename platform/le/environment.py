@@ -102,7 +102,7 @@ class LanguageEnvironment:
         with torch.inference_mode():
             for sl in self._chunks(len(lengths)):
                 enc = self._model.encode(states[sl], lengths[sl])
-                out.append(self._normalise(self._model.rewards(enc, torch.from_numpy(acts[sl]))))
+                out.append(self._normalise(self._model.rewards(enc, torch.tensor(acts[sl]))))
         res = _cat(out, (0, acts.shape[1]), np.float32)
         return res[:, 0] if flat else res
 
@@ -168,7 +168,7 @@ class LanguageEnvironment:
         scores = scores.masked_fill(mask_t, float("-inf"))
         n_cand = min(self.n_items, max(k, self.config.candidate_factor * k))
         cand = scores.topk(n_cand, dim=1).indices  # [b, C]
-        step = cand if logged is None else torch.cat([torch.from_numpy(logged)[:, None].to(cand.device), cand], 1)
+        step = cand if logged is None else torch.cat([torch.tensor(logged)[:, None].to(cand.device), cand], 1)
         raw = self._model.rewards(enc, step)  # [b, (1+)C]
         cand_r = raw[:, -n_cand:].masked_fill(mask_t.gather(1, cand), float("-inf"))
         items, rewards = select_positive(cand, cand_r, k)

@@ -58,7 +58,18 @@ def add_item_tokens(model: Any, tok: Any, texts: Sequence[str], max_text_tokens:
             tokens = tokens[:max_text_tokens] or [tok.unk_token_id or 0]
             rows[i] = emb[torch.tensor(tokens)].mean(0)
         emb[offset : offset + n] = rows.to(emb.device)
+    _zero_output_rows(model, offset, n)
     return offset, rows
+
+
+def _zero_output_rows(model: Any, offset: int, n: int) -> None:
+    """Untied LM heads get zero logits rows for item tokens (resizing would draw them from the global RNG)."""
+    out = model.get_output_embeddings()
+    if out is not None and out.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr():
+        with torch.no_grad():
+            out.weight[offset : offset + n] = 0.0
+            if getattr(out, "bias", None) is not None:
+                out.bias[offset : offset + n] = 0.0
 
 
 def set_item_rows(model: Any, offset: int, rows: torch.Tensor) -> None:
@@ -66,6 +77,7 @@ def set_item_rows(model: Any, offset: int, rows: torch.Tensor) -> None:
     emb = model.get_input_embeddings().weight
     with torch.no_grad():
         emb[offset : offset + rows.shape[0]] = rows.to(emb.device, emb.dtype)
+    _zero_output_rows(model, offset, rows.shape[0])
 
 
 def text_batch(

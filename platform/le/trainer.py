@@ -11,6 +11,7 @@ import importlib.metadata
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,33 +75,27 @@ def train_le(
     log.info("LE: %d items, %d/%d training sessions (%d transitions)", n_items, len(subset),
              len(np.unique(data.session_ids)), len(train))
 
-    with atomic.atomic_path(out_dir) as tmp:
+    # Resizing and LoRA dropout draw from torch's global RNG: seed it, and restore the caller's afterwards.
+    with atomic.atomic_path(out_dir) as tmp, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
         tmp.mkdir(parents=True)
-        lm, tok, base_info = _backbone(config, texts)
-        offset, init_rows = add_item_tokens(lm, tok, texts, config.max_text_tokens)
-        save_base = config.is_tiny or config.trains_base
-        if save_base and not config.trains_base:
-            lm.save_pretrained(str(tmp / "base"))  # LoRA leaves it unchanged; a random base cannot be rebuilt
-        lm, trainable = _trainable(lm, config, offset, n_items)
-        prompts = PromptBuilder(tok, offset, n_items, config.max_history)
-        hidden = bb.decoder_of(lm).config.hidden_size
-        item_dim = int(lm.get_input_embeddings().weight.shape[1])
-        model = LEModel(lm, prompts, hidden, item_dim).to(config.device)
+        built = build_model(config, texts, save_base_to=tmp / "base")
+        model, tok = built.model, built.tok
         params = [p for p in model.parameters() if p.requires_grad]
         optim = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
-        losses = {"item_text": _train_item_tokens(model, tok, texts, config, optim, rng, say)}
-        losses.update(_train_state_reward(model, train, n_items, config, optim, rng, say))
+        losses = {"item_text": train_item_tokens(model, tok, texts, config, optim, rng, say)}
+        losses.update(train_state_reward(model, train, n_items, config, optim, rng, say))
         heldout_metrics, stats = _heldout(model, heldout, n_items, config, rng)
         say("le/heldout", 1, 1)
 
         manifest = {
-            "base": base_info,
-            "item_dim": item_dim,
-            "hidden": hidden,
+            "base": built.base_info,
+            "item_dim": built.item_dim,
+            "hidden": built.hidden,
             "trains_base": config.trains_base,
-            "trainable": trainable,
-            "items": {"count": n_items, "vocab_hash": vocab_hash(raw_ids), "token_offset": offset},
+            "trainable": built.trainable,
+            "items": {"count": n_items, "vocab_hash": vocab_hash(raw_ids), "token_offset": model.prompts.offset},
             "config": to_dict(config),
             "user_subset": {
                 "sessions": len(subset),
@@ -116,11 +111,40 @@ def train_le(
             "versions": {p: _version(p) for p in ("torch", "transformers", "peft", "tokenizers", "safetensors")},
         }
         write_checkpoint(
-            tmp, model, tok, manifest=manifest, init_rows=init_rows, raw_ids=raw_ids,
-            user_sessions=subset, save_base=save_base,
+            tmp, model, tok, manifest=manifest, init_rows=built.init_rows, raw_ids=raw_ids,
+            user_sessions=subset, save_base=config.is_tiny or config.trains_base,
         )  # fmt: skip
     log.info("LE checkpoint %s: held-out pairwise accuracy %.3f", out_dir, heldout_metrics["heldout_pair_acc"])
     return Path(out_dir)
+
+
+@dataclass
+class BuiltModel:
+    model: LEModel
+    tok: Any
+    base_info: dict[str, Any]
+    trainable: dict[str, Any]
+    init_rows: torch.Tensor  # [n_items, e] initial item-token rows
+    hidden: int
+    item_dim: int
+
+
+def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = None) -> BuiltModel:
+    """Backbone + item tokens + (LoRA or full training) + heads, on ``config.device``, ready to train.
+
+    With LoRA on the random tiny base, the base (with its initial item rows) is written to
+    ``save_base_to`` before LoRA wraps it: LoRA never changes it and it cannot be rebuilt.
+    """
+    lm, tok, base_info = _backbone(config, texts)
+    offset, init_rows = add_item_tokens(lm, tok, texts, config.max_text_tokens)
+    if save_base_to is not None and config.is_tiny and not config.trains_base:
+        lm.save_pretrained(str(save_base_to))
+    lm, trainable = _trainable(lm, config, offset, len(texts))
+    prompts = PromptBuilder(tok, offset, len(texts), config.max_history)
+    hidden = int(bb.decoder_of(lm).config.hidden_size)
+    item_dim = int(lm.get_input_embeddings().weight.shape[1])
+    model = LEModel(lm, prompts, hidden, item_dim).to(config.device)
+    return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim)
 
 
 def _raw_ids(items: pa.Table) -> list[str]:
@@ -174,7 +198,7 @@ def _trainable(lm: Any, config: LEConfig, offset: int, n_items: int) -> tuple[An
                    "params": _n_params(model, trainable=True)}  # fmt: skip
 
 
-def _train_item_tokens(
+def train_item_tokens(
     model: LEModel, tok: Any, texts: list[str], config: LEConfig, optim: torch.optim.Optimizer,
     rng: np.random.Generator, say: Progress,
 ) -> float:  # fmt: skip
@@ -200,7 +224,7 @@ def _train_item_tokens(
     return last
 
 
-def _train_state_reward(
+def train_state_reward(
     model: LEModel, train: TransitionArrays, n_items: int, config: LEConfig, optim: torch.optim.Optimizer,
     rng: np.random.Generator, say: Progress,
 ) -> dict[str, float]:  # fmt: skip
