@@ -7,7 +7,7 @@ import torch
 
 
 def exclusion_mask(history: np.ndarray, exclude: np.ndarray | None, n_items: int) -> np.ndarray:
-    """``[B, n_items]`` True for items never to propose: the history (``-1`` = no item) and ``exclude [B, m]``.
+    """``[B, n_items]`` True for items never to propose: the history (``-1``: none) and ``exclude [B, m]``.
 
     Ids outside ``0..n_items-1`` in ``exclude`` (pads, ``-1``) are ignored.
     """
@@ -20,7 +20,9 @@ def exclusion_mask(history: np.ndarray, exclude: np.ndarray | None, n_items: int
     return mask
 
 
-def select_positive(candidates: torch.Tensor, rewards: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+def select_positive(
+    candidates: torch.Tensor, rewards: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` candidates with the highest reward, best first: ``([B, k] items, [B, k] rewards)``.
 
     Ties keep the candidate order (the state-model ranking), so results are deterministic.

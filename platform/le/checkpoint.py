@@ -47,7 +47,9 @@ def vocab_hash(raw_ids: Sequence[str]) -> str:
 def read_manifest(ckpt_dir: Path) -> dict[str, Any]:
     path = Path(ckpt_dir) / MANIFEST
     if not path.is_file():
-        raise ValueError(f"{ckpt_dir} is not an LE checkpoint (no {MANIFEST}); train one with `learec le train`")
+        raise ValueError(
+            f"{ckpt_dir} is not an LE checkpoint (no {MANIFEST}); train one with `learec le train`"
+        )
     manifest = json.loads(path.read_text())
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: format {manifest.get('format')!r} is not {FORMAT!r}; retrain the LE")
@@ -99,11 +101,15 @@ def write_checkpoint(
         lm.save_pretrained(str(tmp_dir / "base"))
     heads = {f"state_proj.{k}": v for k, v in model.state_proj.state_dict().items()}
     heads.update({f"score_head.{k}": v for k, v in model.score_head.state_dict().items()})
-    save_file({k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(tmp_dir / "heads.safetensors"))
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(tmp_dir / "heads.safetensors")
+    )
     save_file({"item_init": init_rows.detach().cpu().contiguous()}, str(tmp_dir / "items.safetensors"))
     (tmp_dir / "raw_ids.json").write_text(json.dumps(list(map(str, raw_ids))))
     np.save(tmp_dir / "user_sessions.npy", np.asarray(user_sessions, dtype=np.int64), allow_pickle=False)
-    (tmp_dir / MANIFEST).write_text(json.dumps({"format": FORMAT, **manifest}, indent=2, sort_keys=True) + "\n")
+    (tmp_dir / MANIFEST).write_text(
+        json.dumps({"format": FORMAT, **manifest}, indent=2, sort_keys=True) + "\n"
+    )
 
 
 def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, dict[str, Any]]:
@@ -133,7 +139,9 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
             )
         lm = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, local_files_only=True)
         lm.resize_token_embeddings(len(tok), mean_resizing=False)
-        set_item_rows(lm, manifest["items"]["token_offset"], load_file(str(ckpt_dir / "items.safetensors"))["item_init"])
+        set_item_rows(
+            lm, manifest["items"]["token_offset"], load_file(str(ckpt_dir / "items.safetensors"))["item_init"]
+        )
     if (ckpt_dir / "adapter").is_dir():
         from peft import PeftModel
 
@@ -143,8 +151,12 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
     hidden = decoder_of(lm).config.hidden_size
     model = LEModel(lm, prompts, hidden, int(manifest["item_dim"]))
     heads = load_file(str(ckpt_dir / "heads.safetensors"))
-    model.state_proj.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("state_proj.")})
-    model.score_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("score_head.")})
+    model.state_proj.load_state_dict(
+        {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("state_proj.")}
+    )
+    model.score_head.load_state_dict(
+        {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("score_head.")}
+    )
     model.to(device).eval()
     return model, tok, manifest
 

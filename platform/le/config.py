@@ -24,15 +24,21 @@ SMOLLM2 = "smollm2-135m"
 
 @dataclass(frozen=True)
 class LEConfig:
-    backbone: str = opt(TINY, "tiny (random decoder built on the spot) | smollm2-135m | a local HF causal-LM dir")
-    models_dir: str | None = opt(None, "cache folder of `learec models get` (default $LEAREC_MODELS_DIR or ~/.cache/learec/models)")
+    backbone: str = opt(
+        TINY, "tiny (random decoder built on the spot) | smollm2-135m | a local HF causal-LM dir"
+    )
+    models_dir: str | None = opt(
+        None, "cache folder of `learec models get` (default $LEAREC_MODELS_DIR or ~/.cache/learec/models)"
+    )
     # tiny decoder ---------------------------------------------------------------------------------------
     tiny_hidden: int = opt(128, "tiny decoder: hidden size")
     tiny_layers: int = opt(2, "tiny decoder: transformer layers")
     tiny_heads: int = opt(4, "tiny decoder: attention heads")
     tiny_kv_heads: int = opt(2, "tiny decoder: key/value heads (grouped-query attention)")
     tiny_intermediate: int = opt(256, "tiny decoder: MLP width")
-    tiny_vocab: int = opt(1000, "tiny decoder: BPE vocabulary trained on the catalogue text (item tokens extra)")
+    tiny_vocab: int = opt(
+        1000, "tiny decoder: BPE vocabulary trained on the catalogue text (item tokens extra)"
+    )
     train_base: bool | None = opt(
         None, "train all base weights too (no LoRA); default: yes for the random tiny base, no otherwise"
     )
@@ -66,10 +72,22 @@ class LEConfig:
 
     def __post_init__(self) -> None:
         positive = (
-            "tiny_hidden", "tiny_layers", "tiny_heads", "tiny_kv_heads", "tiny_intermediate", "tiny_vocab",
-            "lora_r", "lora_alpha", "max_history", "max_text_tokens", "batch_size", "n_negatives",
-            "heldout_pairs", "candidate_factor", "infer_batch_size",
-        )  # fmt: skip
+            "tiny_hidden",
+            "tiny_layers",
+            "tiny_heads",
+            "tiny_kv_heads",
+            "tiny_intermediate",
+            "tiny_vocab",
+            "lora_r",
+            "lora_alpha",
+            "max_history",
+            "max_text_tokens",
+            "batch_size",
+            "n_negatives",
+            "heldout_pairs",
+            "candidate_factor",
+            "infer_batch_size",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"le.{name} must be >= 1, got {getattr(self, name)}")

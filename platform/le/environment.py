@@ -1,4 +1,4 @@
-"""The LE inference API used by labeling and evaluation: states, rewards and positive actions on numpy batches.
+"""The LE inference API for labeling and evaluation: states, rewards and positive actions on numpy batches.
 
 Inputs follow the transitions layout: ``states [B, L]`` dense item ids left-padded with ``pad_id = n_items``
 and ``lengths [B]`` (0 for an empty history). Everything runs in eval mode without gradients, in chunks of
@@ -18,7 +18,13 @@ import torch
 
 from learec.platform.common.fields import from_dict
 from learec.platform.le.actions import exclusion_mask, select_positive
-from learec.platform.le.checkpoint import checkpoint_hash, load_le_model, read_manifest, read_raw_ids, vocab_hash
+from learec.platform.le.checkpoint import (
+    checkpoint_hash,
+    load_le_model,
+    read_manifest,
+    read_raw_ids,
+    vocab_hash,
+)
 from learec.platform.le.config import LEConfig
 from learec.platform.le.state_model import item_scores
 
@@ -28,7 +34,9 @@ log = logging.getLogger(__name__)
 class LanguageEnvironment:
     """A loaded LE checkpoint. Build with :meth:`load`."""
 
-    def __init__(self, model: Any, manifest: dict[str, Any], raw_ids: list[str], ckpt_hash: str, ckpt_dir: Path):
+    def __init__(
+        self, model: Any, manifest: dict[str, Any], raw_ids: list[str], ckpt_hash: str, ckpt_dir: Path
+    ):
         self._model = model
         self.manifest = manifest
         self.config: LEConfig = from_dict(LEConfig, manifest["config"])
@@ -45,7 +53,7 @@ class LanguageEnvironment:
     def load(
         cls, ckpt_dir: str | Path, device: str = "cpu", expected_raw_ids: Sequence[str] | None = None
     ) -> LanguageEnvironment:
-        """Load a checkpoint on ``device``; with ``expected_raw_ids`` refuse one trained on another item vocabulary."""
+        """Load a checkpoint on ``device``; with ``expected_raw_ids``, refuse one trained on other items."""
         ckpt_dir = Path(ckpt_dir)
         manifest = read_manifest(ckpt_dir)
         if expected_raw_ids is not None:
@@ -53,7 +61,8 @@ class LanguageEnvironment:
             items = manifest["items"]
             if vocab_hash(expected) != items["vocab_hash"]:
                 raise ValueError(
-                    f"LE checkpoint {ckpt_dir} was trained on {items['count']} items (hash {items['vocab_hash'][:8]}), "
+                    f"LE checkpoint {ckpt_dir} was trained on {items['count']} items "
+                    f"(hash {items['vocab_hash'][:8]}), "
                     f"the data has {len(expected)} items (hash {vocab_hash(expected)[:8]}): "
                     "retrain the LE on this data with `learec le train`"
                 )
@@ -125,8 +134,10 @@ class LanguageEnvironment:
                 rewards.append(rw)
         return _cat(items, (0, k), np.int64), _cat(rewards, (0, k), np.float32)
 
-    def label(self, states: np.ndarray, lengths: np.ndarray, actions: np.ndarray, k: int) -> dict[str, np.ndarray]:
-        """All labels of a batch from one prompt pass: ``le_state [B, d]``, ``le_reward [B]``, ``le_pos_actions [B, k]``.
+    def label(
+        self, states: np.ndarray, lengths: np.ndarray, actions: np.ndarray, k: int
+    ) -> dict[str, np.ndarray]:
+        """All labels from one prompt pass: ``le_state [B, d]``, ``le_reward [B]``, ``le_pos_actions [B, k]``.
 
         The logged action's token and the candidates' tokens are appended in one cached decoder step.
         """
@@ -139,7 +150,9 @@ class LanguageEnvironment:
             for sl in self._chunks(len(lengths)):
                 enc = self._model.encode(states[sl], lengths[sl])
                 st.append(self._model.state(enc).float().cpu().numpy())
-                it, _, logged = self._positives(enc, states[sl], lengths[sl], k, actions[sl, None], logged=actions[sl])
+                it, _, logged = self._positives(
+                    enc, states[sl], lengths[sl], k, actions[sl, None], logged=actions[sl]
+                )
                 pos.append(it)
                 rw.append(logged)
         return {
@@ -149,9 +162,14 @@ class LanguageEnvironment:
         }
 
     def _positives(
-        self, enc: Any, states: np.ndarray, lengths: np.ndarray, k: int, exclude: np.ndarray | None,
+        self,
+        enc: Any,
+        states: np.ndarray,
+        lengths: np.ndarray,
+        k: int,
+        exclude: np.ndarray | None,
         logged: np.ndarray | None = None,
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         """Candidates by <W s_t, e(j)>, then one cached step scoring [logged action?, candidates]."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
@@ -160,7 +178,8 @@ class LanguageEnvironment:
         available = int((~mask).sum(1).min()) if len(mask) else self.n_items
         if available < k:
             raise ValueError(
-                f"cannot return k={k} positive actions: a row has only {available} items left after excluding "
+                f"cannot return k={k} positive actions: a row has only {available} items left after "
+                "excluding "
                 "its history and the excluded actions; lower k"
             )
         scores = item_scores(self._model.state(enc), self._items())  # [b, n_items]

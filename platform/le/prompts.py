@@ -39,11 +39,13 @@ class PromptBuilder:
         return items + self.offset
 
     def histories(self, states: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The last ``max_history`` real items of each state: ``(tail [B, H], n [B])``, real items right-aligned."""
+        """The last ``max_history`` real items per state: ``(tail [B, H], n [B])``, right-aligned, else -1."""
         states = np.asarray(states, dtype=np.int64)
         lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
         if states.ndim != 2 or states.shape[0] != lengths.shape[0]:
-            raise ValueError(f"states must be [B, L] with lengths [B], got {states.shape} and {lengths.shape}")
+            raise ValueError(
+                f"states must be [B, L] with lengths [B], got {states.shape} and {lengths.shape}"
+            )
         if lengths.size and (lengths.min() < 0 or lengths.max() > states.shape[1]):
             raise ValueError(f"lengths must be in 0..{states.shape[1]}, got {lengths.min()}..{lengths.max()}")
         h = min(self.max_history, states.shape[1])
@@ -73,4 +75,6 @@ class PromptBuilder:
         scols = (p + n)[srows] + np.tile(np.arange(s), b)
         ids[srows, scols] = np.tile(self.suffix, b)
         mask = (np.arange(width)[None, :] < total[:, None]).astype(np.int64)
-        return PromptBatch(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(total.astype(np.int64)))
+        return PromptBatch(
+            torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(total.astype(np.int64))
+        )

@@ -27,6 +27,8 @@ def item_scores(state: torch.Tensor, item_emb: torch.Tensor) -> torch.Tensor:
     return state @ item_emb.T
 
 
-def state_loss(state: torch.Tensor, item_emb: torch.Tensor, positives: torch.Tensor, temperature: float) -> torch.Tensor:
+def state_loss(
+    state: torch.Tensor, item_emb: torch.Tensor, positives: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """L_sm: cross-entropy of the next item under the tempered similarity softmax (mean over the batch)."""
     return F.cross_entropy(item_scores(state, item_emb) / temperature, positives)

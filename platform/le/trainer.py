@@ -72,8 +72,13 @@ def train_le(
     else:
         heldout = data.take(np.flatnonzero(~in_subset)) if (~in_subset).any() else train
         heldout_source = "train sessions outside the subset" if (~in_subset).any() else "the user subset"
-    log.info("LE: %d items, %d/%d training sessions (%d transitions)", n_items, len(subset),
-             len(np.unique(data.session_ids)), len(train))
+    log.info(
+        "LE: %d items, %d/%d training sessions (%d transitions)",
+        n_items,
+        len(subset),
+        len(np.unique(data.session_ids)),
+        len(train),
+    )
 
     # Resizing and LoRA dropout draw from torch's global RNG: seed it, and restore the caller's afterwards.
     with atomic.atomic_path(out_dir) as tmp, torch.random.fork_rng(devices=[]):
@@ -95,7 +100,11 @@ def train_le(
             "hidden": built.hidden,
             "trains_base": config.trains_base,
             "trainable": built.trainable,
-            "items": {"count": n_items, "vocab_hash": vocab_hash(raw_ids), "token_offset": model.prompts.offset},
+            "items": {
+                "count": n_items,
+                "vocab_hash": vocab_hash(raw_ids),
+                "token_offset": model.prompts.offset,
+            },
             "config": to_dict(config),
             "user_subset": {
                 "sessions": len(subset),
@@ -108,13 +117,23 @@ def train_le(
             "train_losses": losses,
             "metrics": heldout_metrics,
             "train_seconds": round(time.time() - started, 1),
-            "versions": {p: _version(p) for p in ("torch", "transformers", "peft", "tokenizers", "safetensors")},
+            "versions": {
+                p: _version(p) for p in ("torch", "transformers", "peft", "tokenizers", "safetensors")
+            },
         }
         write_checkpoint(
-            tmp, model, tok, manifest=manifest, init_rows=built.init_rows, raw_ids=raw_ids,
-            user_sessions=subset, save_base=config.is_tiny or config.trains_base,
-        )  # fmt: skip
-    log.info("LE checkpoint %s: held-out pairwise accuracy %.3f", out_dir, heldout_metrics["heldout_pair_acc"])
+            tmp,
+            model,
+            tok,
+            manifest=manifest,
+            init_rows=built.init_rows,
+            raw_ids=raw_ids,
+            user_sessions=subset,
+            save_base=config.is_tiny or config.trains_base,
+        )
+    log.info(
+        "LE checkpoint %s: held-out pairwise accuracy %.3f", out_dir, heldout_metrics["heldout_pair_acc"]
+    )
     return Path(out_dir)
 
 
@@ -159,7 +178,8 @@ def _raw_ids(items: pa.Table) -> list[str]:
 def _check_items(data: TransitionArrays, n_items: int, where: str) -> None:
     if data.actions.min() < 0 or data.actions.max() >= n_items:
         raise ValueError(
-            f"{where}: actions reach item id {int(data.actions.max())} but the items table has {n_items} items; "
+            f"{where}: actions reach item id {int(data.actions.max())} but the items table has "
+            f"{n_items} items; "
             "use the transitions and items of the same prepared dataset"
         )
 
@@ -170,8 +190,16 @@ def _backbone(config: LEConfig, texts: list[str]) -> tuple[Any, Any, dict[str, A
         return lm, tok, {"id": "tiny", "path": None, "hash": None, "params": _n_params(lm)}
     path = bb.resolve_path(config)
     lm, tok = bb.load_local(path)
-    return lm, tok, {"id": config.backbone, "path": str(path.resolve()), "hash": bb.dir_hash(path),
-                     "params": _n_params(lm)}  # fmt: skip
+    return (
+        lm,
+        tok,
+        {
+            "id": config.backbone,
+            "path": str(path.resolve()),
+            "hash": bb.dir_hash(path),
+            "params": _n_params(lm),
+        },
+    )
 
 
 def _trainable(lm: Any, config: LEConfig, offset: int, n_items: int) -> tuple[Any, dict[str, Any]]:
@@ -194,14 +222,23 @@ def _trainable(lm: Any, config: LEConfig, offset: int, n_items: int) -> tuple[An
         bias="none",
     )
     model = get_peft_model(lm, lora)
-    return model, {"mode": "lora", "targets": targets, "item_rows": n_items,
-                   "params": _n_params(model, trainable=True)}  # fmt: skip
+    return model, {
+        "mode": "lora",
+        "targets": targets,
+        "item_rows": n_items,
+        "params": _n_params(model, trainable=True),
+    }
 
 
 def train_item_tokens(
-    model: LEModel, tok: Any, texts: list[str], config: LEConfig, optim: torch.optim.Optimizer,
-    rng: np.random.Generator, say: Progress,
-) -> float:  # fmt: skip
+    model: LEModel,
+    tok: Any,
+    texts: list[str],
+    config: LEConfig,
+    optim: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    say: Progress,
+) -> float:
     """Item tokens learn to generate their text: ``"<item_i> is: {text}"``, loss on the text only."""
     n = len(texts)
     per_epoch = -(-n // config.batch_size)
@@ -212,8 +249,13 @@ def train_item_tokens(
     for _ in range(config.item_token_epochs):
         order = rng.permutation(n)
         for start in range(0, n, config.batch_size):
-            batch = text_batch(tok, model.prompts.offset, order[start : start + config.batch_size], texts,
-                               config.max_text_tokens)  # fmt: skip
+            batch = text_batch(
+                tok,
+                model.prompts.offset,
+                order[start : start + config.batch_size],
+                texts,
+                config.max_text_tokens,
+            )
             out = model.lm(**{k: v.to(model.device) for k, v in batch.items()})
             optim.zero_grad(set_to_none=True)
             out.loss.backward()
@@ -225,9 +267,14 @@ def train_item_tokens(
 
 
 def train_state_reward(
-    model: LEModel, train: TransitionArrays, n_items: int, config: LEConfig, optim: torch.optim.Optimizer,
-    rng: np.random.Generator, say: Progress,
-) -> dict[str, float]:  # fmt: skip
+    model: LEModel,
+    train: TransitionArrays,
+    n_items: int,
+    config: LEConfig,
+    optim: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    say: Progress,
+) -> dict[str, float]:
     """Joint ``sm_weight·L_sm + rm_weight·L_rm`` steps on batches drawn with replacement."""
     index = InteractionIndex(train, n_items)
     model.train()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-
 from le.toy_data import tiny_config, toy_items, toy_transitions
 
 
@@ -25,7 +24,9 @@ def full_ckpt(le_data: dict[str, pa.Table], tmp_path_factory: pytest.TempPathFac
     from learec.platform.le.trainer import train_le
 
     out = tmp_path_factory.mktemp("le_full") / "ckpt"
-    return train_le(tiny_config(), le_data["train"], le_data["items"], out, heldout_transitions=le_data["heldout"])
+    return train_le(
+        tiny_config(), le_data["train"], le_data["items"], out, heldout_transitions=le_data["heldout"]
+    )
 
 
 @pytest.fixture(scope="session")

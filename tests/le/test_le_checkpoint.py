@@ -21,14 +21,18 @@ from learec.platform.le.environment import LanguageEnvironment
 d = np.load(sys.argv[2])
 env = LanguageEnvironment.load(sys.argv[1])
 lab = env.label(d["states"], d["lengths"], d["actions"], 5)
-np.savez(sys.argv[3], reward=env.reward(d["states"], d["lengths"], d["actions"]), hash=env.checkpoint_hash, **lab)
+reward = env.reward(d["states"], d["lengths"], d["actions"])
+np.savez(sys.argv[3], reward=reward, hash=env.checkpoint_hash, **lab)
 """
 
 
 def _outputs_in_new_process(ckpt: Path, states, lengths, actions, tmp: Path) -> dict[str, np.ndarray]:
     np.savez(tmp / "in.npz", states=states, lengths=lengths, actions=actions)
-    subprocess.run([sys.executable, "-c", SCRIPT, str(ckpt), str(tmp / "in.npz"), str(tmp / "out.npz")],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(ckpt), str(tmp / "in.npz"), str(tmp / "out.npz")],
+        check=True,
+        capture_output=True,
+    )
     return dict(np.load(tmp / "out.npz"))
 
 

@@ -39,7 +39,9 @@ def test_api_shapes_and_dtypes(full_env, batch) -> None:
 def test_label_matches_separate_calls(full_env, batch) -> None:
     lab = full_env.label(batch.states, batch.lengths, batch.actions, K)
     np.testing.assert_allclose(lab["le_state"], full_env.state(batch.states, batch.lengths), atol=1e-5)
-    np.testing.assert_allclose(lab["le_reward"], full_env.reward(batch.states, batch.lengths, batch.actions), atol=1e-5)
+    np.testing.assert_allclose(
+        lab["le_reward"], full_env.reward(batch.states, batch.lengths, batch.actions), atol=1e-5
+    )
     items, _ = full_env.positive_actions(batch.states, batch.lengths, K, exclude=batch.actions[:, None])
     np.testing.assert_array_equal(lab["le_pos_actions"], items)
 
@@ -50,11 +52,21 @@ def test_deterministic_and_batch_size_invariant(full_env, batch) -> None:
     for key in whole:
         np.testing.assert_array_equal(whole[key], again[key])
     for size in (1, 7):
-        parts = [full_env.label(batch.states[i : i + size], batch.lengths[i : i + size], batch.actions[i : i + size], K)
-                 for i in range(0, len(batch), size)]  # fmt: skip
-        np.testing.assert_allclose(np.concatenate([p["le_state"] for p in parts]), whole["le_state"], atol=1e-5)
-        np.testing.assert_allclose(np.concatenate([p["le_reward"] for p in parts]), whole["le_reward"], atol=1e-5)
-        np.testing.assert_array_equal(np.concatenate([p["le_pos_actions"] for p in parts]), whole["le_pos_actions"])
+        parts = [
+            full_env.label(
+                batch.states[i : i + size], batch.lengths[i : i + size], batch.actions[i : i + size], K
+            )
+            for i in range(0, len(batch), size)
+        ]
+        np.testing.assert_allclose(
+            np.concatenate([p["le_state"] for p in parts]), whole["le_state"], atol=1e-5
+        )
+        np.testing.assert_allclose(
+            np.concatenate([p["le_reward"] for p in parts]), whole["le_reward"], atol=1e-5
+        )
+        np.testing.assert_array_equal(
+            np.concatenate([p["le_pos_actions"] for p in parts]), whole["le_pos_actions"]
+        )
 
 
 def test_positive_actions_exclude_history_and_logged_action(full_env, batch) -> None:

