@@ -248,6 +248,9 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run folder (runs/<nam
 
 def main() -> None:
     """Entry point: one readable line on user errors, exit status 2."""
+    from learec.platform.jobs.ray_runtime import apply_default_env
+
+    apply_default_env()
     try:
         app()
     except KeyboardInterrupt:

@@ -19,8 +19,17 @@ def default_env() -> dict[str, str]:
         "RAY_USAGE_STATS_ENABLED": "0",
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' per-load bars would flood job logs
+        "TRANSFORMERS_VERBOSITY": "error",
         "OMP_NUM_THREADS": "1",
     }
+
+
+def apply_default_env() -> None:
+    """Set :func:`default_env` in this process (except the thread cap: the driver may use every core)."""
+    for key, value in default_env().items():
+        if key != "OMP_NUM_THREADS":
+            os.environ.setdefault(key, value)
 
 
 def init_ray(
@@ -34,9 +43,7 @@ def init_ray(
     Locally, Ray's token auth is switched off unless the user set ``RAY_AUTH_MODE``: the local cluster
     lives only for this process. On a real cluster the caller's auth settings are kept.
     """
-    for key, value in default_env().items():
-        if key != "OMP_NUM_THREADS":
-            os.environ.setdefault(key, value)
+    apply_default_env()
     address = address or os.environ.get("RAY_ADDRESS")
     import ray
 

@@ -45,7 +45,19 @@ def _le_section(le: dict[str, Any]) -> str:
 
 
 def _labeling_section(lab: dict[str, Any]) -> str:
-    keys = ("rows", "wall_s", "rows_per_s", "tokens", "actors", "device", "gpu_hours", "label_version")
+    keys = (
+        "rows_labeled",
+        "rows_total",
+        "parts_done",
+        "parts_skipped",
+        "wall_time_s",
+        "rows_per_s",
+        "tokens_processed",
+        "actors",
+        "device",
+        "gpu_hours",
+        "label_version",
+    )
     rows = "\n".join(f"| {k} | {lab[k]} |" for k in keys if k in lab)
     return "Cost of labeling the training transitions with the LE on a Ray Data actor pool.\n\n" + (
         "| field | value |\n|---|---|\n" + rows
