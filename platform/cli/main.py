@@ -169,18 +169,27 @@ def le_train(
 
 
 @le_app.command("eval")
+@with_config_options(RunConfig, sections=("data", "shop"))
 def le_eval(
     le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
     data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
-    shop_seed: Annotated[
-        int | None,
-        typer.Option(help="Seed of the synthetic shop the data came from, for ground-truth metrics."),
-    ] = None,
+    config: ConfigOpt = None,
+    overrides: dict[str, str] | None = None,
 ) -> None:
-    """Held-out quality of the LE, written into the checkpoint manifest and printed."""
+    """Held-out quality of the LE, written into the checkpoint manifest and printed.
+
+    With --data-source shop (the default) the data is taken to come from the synthetic shop of the
+    --shop-* options, and the LE is also scored against the shop's true utilities.
+    """
     from learec.platform.jobs import le_jobs
 
-    metrics = le_jobs.evaluate(le, data)
+    cfg = _config(config, overrides or {})
+    shop = None
+    if cfg.data.source == "shop":
+        from learec.platform.sim.shop import SyntheticShop
+
+        shop = SyntheticShop(cfg.shop)
+    metrics = le_jobs.evaluate(le, data, shop=shop)
     console.print_metrics(metrics)
 
 
@@ -212,7 +221,9 @@ def label(
     cfg = _config(config, overrides or {})
     with console.progress_bars() as progress:
         report = label_job.label(cfg, le, input, output, address=address, progress=progress)
-    console.done(f"labeled {report.rows} rows -> {report.output_dir}")
+    console.done(
+        f"labeled {report.rows_labeled} rows ({report.parts_skipped} parts already done) -> {report.output_dir}"
+    )
 
 
 @app.command("train")
@@ -223,6 +234,9 @@ def train(
     labels: Annotated[
         Path | None, typer.Option(help="Labeled transitions folder (learec label) for the LE/LEA switches.")
     ] = None,
+    algo: Annotated[
+        str | None, typer.Option(help="Shortcut for --train-algo: ce, sqn, snqn or sa2c.")
+    ] = None,
     config: ConfigOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
     overrides: dict[str, str] | None = None,
@@ -230,7 +244,10 @@ def train(
     """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c) and export the policy."""
     from learec.platform.jobs import train as train_job
 
-    cfg = _config(config, overrides or {})
+    overrides = dict(overrides or {})
+    if algo is not None:
+        overrides["train.algo"] = algo
+    cfg = _config(config, overrides)
     with console.progress_bars() as progress:
         result = train_job.train(cfg, data, out, labels=labels, address=address, progress=progress)
     console.done(f"policy: {result.export_dir}")

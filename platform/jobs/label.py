@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     cfg = build_config(RunConfig, args.config, dict(o.split("=", 1) for o in args.overrides))
     report = label(cfg, args.le, args.input, args.output)
-    log.info("labeled %s rows into %s", report.rows, report.output_dir)
+    log.info("labeled %s rows into %s", report.rows_labeled, report.output_dir)
 
 
 if __name__ == "__main__":
