@@ -222,7 +222,7 @@ def label(
     with console.progress_bars() as progress:
         report = label_job.label(cfg, le, input, output, address=address, progress=progress)
     console.done(
-        f"labeled {report.rows_labeled} rows ({report.parts_skipped} parts already done) -> {report.output_dir}"
+        f"labeled {report.rows_labeled} rows ({report.parts_skipped} parts were done) -> {report.output_dir}"
     )
 
 
