@@ -33,3 +33,19 @@ def test_learec_imports_from_a_foreign_directory(tmp_path) -> None:
     code = "import learec.platform.data.schema as s, platform; print(s.STATE_LEN, platform.python_version())"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_platform_is_stdlib_in_a_ray_job_working_dir(tmp_path) -> None:
+    """`ray job submit --working-dir .` unpacks the repo, runs there and puts it on PYTHONPATH."""
+    import os
+    import shutil
+
+    files = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    for rel in files.split():
+        if rel.startswith(("platform/", "pyproject.toml")):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO_ROOT / rel, tmp_path / rel)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    code = "import platform; assert platform.__file__.endswith('platform.py'), platform.__file__"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
