@@ -140,6 +140,11 @@ class RecTorchLearner(TorchLearner):
             return terms["ce"] + params.lea_ce_weight * terms["lea_ce"]
         return terms["ce"]
 
+    @staticmethod
+    def td(terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``TD+ [+ sum TD-] [+ sum_g TD(a_g)]`` per row: negatives and LE positives when present."""
+        return sum(terms[name] for name in ("td_pos", "td_neg", "lea_td") if name in terms)
+
     def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         state = super().get_state(*args, **kwargs)
         state["num_updates"] = self.num_updates  # SA2C's warm-up clock survives a restore

@@ -18,9 +18,7 @@ class SA2CTorchLearner(RecTorchLearner):
     ) -> torch.Tensor:
         params = config.params
         terms = self.terms(module_id, params, batch, fwd_out)
-        td = terms["td_pos"] + terms["td_neg"]
-        if "lea_td" in terms:
-            td = td + terms["lea_td"]
+        td = self.td(terms)
         if self.num_updates >= params.warmup_steps:
             adv = losses.advantage(
                 fwd_out[Q_VALUES],

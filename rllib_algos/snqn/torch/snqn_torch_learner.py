@@ -15,9 +15,6 @@ class SNQNTorchLearner(RecTorchLearner):
     ) -> torch.Tensor:
         params = config.params
         terms = self.terms(module_id, params, batch, fwd_out)
-        td = terms["td_pos"] + terms["td_neg"]
-        if "lea_td" in terms:
-            td = td + terms["lea_td"]
-        loss = (self.supervised(terms, params) + params.q_loss_weight * td).mean()
+        loss = (self.supervised(terms, params) + params.q_loss_weight * self.td(terms)).mean()
         self.log_terms(module_id, terms, loss)
         return loss

@@ -15,7 +15,6 @@ class SQNTorchLearner(RecTorchLearner):
     ) -> torch.Tensor:
         params = config.params
         terms = self.terms(module_id, params, batch, fwd_out)
-        td = terms["td_pos"] + terms["lea_td"] if "lea_td" in terms else terms["td_pos"]
-        loss = (self.supervised(terms, params) + params.q_loss_weight * td).mean()
+        loss = (self.supervised(terms, params) + params.q_loss_weight * self.td(terms)).mean()
         self.log_terms(module_id, terms, loss)
         return loss
