@@ -32,20 +32,13 @@ def label(
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
+    from learec.platform.jobs.job_args import job_parser, parse_job_args
 
-    from learec.platform.jobs.config import RunConfig
-    from learec.platform.jobs.config_file import build_config
-
-    parser = argparse.ArgumentParser(description="Label transitions with the LE (Ray Data, resumable).")
+    parser = job_parser("Label transitions with the LE (Ray Data, resumable).")
     parser.add_argument("--le", type=Path, required=True, help="LE checkpoint folder")
     parser.add_argument("--input", type=Path, required=True, help="transitions Parquet file or folder")
     parser.add_argument("--output", type=Path, required=True, help="output folder")
-    parser.add_argument("--config", type=Path, default=None, help="YAML run config")
-    parser.add_argument("overrides", nargs="*", help="dotted overrides such as labeling.k=5")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    cfg = build_config(RunConfig, args.config, dict(o.split("=", 1) for o in args.overrides))
+    args, cfg = parse_job_args(parser, argv)
     report = label(cfg, args.le, args.input, args.output)
     log.info("labeled %s rows into %s", report.rows_labeled, report.output_dir)
 

@@ -327,18 +327,12 @@ def rebuild_report(run_root: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m learec.platform.jobs.pipeline [--config FILE] [key=value ...]`` (ray job submit)."""
-    import argparse
+    from learec.platform.jobs.job_args import job_parser, parse_job_args
 
-    from learec.platform.jobs.config_file import build_config
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, default=None, help="YAML run config")
+    parser = job_parser(__doc__.splitlines()[0])
     parser.add_argument("--fresh", action="store_true", help="redo finished stages")
-    parser.add_argument("overrides", nargs="*", help="dotted overrides such as le.user_fraction=0.2")
-    args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    result = run_pipeline(build_config(RunConfig, args.config, overrides), fresh=args.fresh)
+    args, cfg = parse_job_args(parser, argv)
+    result = run_pipeline(cfg, fresh=args.fresh)
     logger.info("report: %s", result.report)
 
 

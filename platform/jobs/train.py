@@ -102,20 +102,13 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
+    from learec.platform.jobs.job_args import job_parser, parse_job_args
 
-    from learec.platform.jobs.config import RunConfig
-    from learec.platform.jobs.config_file import build_config
-
-    parser = argparse.ArgumentParser(description="Train one RLlib offline recommender and export it.")
+    parser = job_parser("Train one RLlib offline recommender and export it.")
     parser.add_argument("--data", type=Path, required=True, help="prepared data folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--labels", type=Path, default=None, help="labeled transitions folder")
-    parser.add_argument("--config", type=Path, default=None, help="YAML run config")
-    parser.add_argument("overrides", nargs="*", help="dotted overrides such as train.algo=sqn")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    cfg = build_config(RunConfig, args.config, dict(o.split("=", 1) for o in args.overrides))
+    args, cfg = parse_job_args(parser, argv)
     result = train(cfg, args.data, args.out, labels=args.labels)
     log.info("exported policy: %s; test metrics: %s", result.export_dir, result.metrics)
 
