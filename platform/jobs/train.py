@@ -46,8 +46,11 @@ def train_and_evaluate(
 ) -> TrainJobResult:
     """Fit ``train_cfg`` (an RLlib TrainConfig) on ``data`` (PreparedData); evaluate on val and test."""
     from learec.platform.eval.protocol import EvalConfig, evaluate
+    from learec.platform.jobs.ray_runtime import quiet_ray_logs
     from learec.rllib_algos.common.runner import fit
     from learec.serve.policy import ExportedPolicy
+
+    quiet_ray_logs()  # importing RLlib resets its logger to INFO
 
     if train_cfg.params.uses_labels and labels_dir is None:
         raise ValueError(
