@@ -106,6 +106,19 @@ class ExportedPolicy:
             lengths[row] = len(tail)
         return states, lengths, unknown
 
+    def top_k(
+        self, scores: np.ndarray, history: Sequence[str], k: int, exclude_consumed: bool = True
+    ) -> list[tuple[str, float]]:
+        """Best ``k`` ``(raw id, score)`` of one score row ``[n_items]``, optionally without the history."""
+        s = np.asarray(scores, dtype=np.float64).copy()
+        if exclude_consumed:
+            seen = [self._index[r] for r in history if r in self._index]
+            s[seen] = -np.inf
+        kk = min(k, int(np.isfinite(s).sum()))
+        top = np.argpartition(-s, kk - 1)[:kk] if kk else np.zeros(0, dtype=np.int64)
+        top = top[np.argsort(-s[top], kind="stable")]
+        return [(self.raw_ids[i], float(s[i])) for i in top]
+
     def recommend_detailed(
         self, histories: Sequence[Sequence[str]], k: int, exclude_consumed: bool = True
     ) -> Recommendations:
@@ -113,16 +126,9 @@ class ExportedPolicy:
             raise ValueError(f"k must be >= 1, got {k}")
         states, lengths, unknown = self.encode(histories)
         scores = self.score(states, lengths) if len(histories) else np.zeros((0, self.n_items), np.float32)
-        items: list[list[tuple[str, float]]] = []
-        for row, history in enumerate(histories):
-            s = scores[row].astype(np.float64)
-            if exclude_consumed:
-                seen = [self._index[r] for r in history if r in self._index]
-                s[seen] = -np.inf
-            kk = min(k, int(np.isfinite(s).sum()))
-            top = np.argpartition(-s, kk - 1)[:kk] if kk else np.zeros(0, dtype=np.int64)
-            top = top[np.argsort(-s[top], kind="stable")]
-            items.append([(self.raw_ids[i], float(s[i])) for i in top])
+        items = [
+            self.top_k(scores[row], history, k, exclude_consumed) for row, history in enumerate(histories)
+        ]
         return Recommendations(items=items, unknown=unknown)
 
     def recommend(

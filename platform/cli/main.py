@@ -254,6 +254,25 @@ def train(
     console.print_metrics(result.metrics)
 
 
+@app.command("serve")
+def serve_policy(
+    policy: Annotated[Path, typer.Option(help="An exported policy folder (runs/<name>/models/<m>/policy).")],
+    host: Annotated[
+        str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    api_key: Annotated[
+        str | None, typer.Option(help="Require this value in the x-api-key header (or set LEAREC_API_KEY).")
+    ] = None,
+    address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+) -> None:
+    """Serve a policy with Ray Serve: POST /recommend {history, k, exclude_consumed}, GET /healthz."""
+    from learec.platform.jobs import deploy
+
+    console.stage(f"serving {policy} on http://{host}:{port} (Ctrl-C stops)")
+    deploy.serve_forever(policy, host, port, api_key, address=address)
+
+
 @app.command("report")
 def report(run_dir: Annotated[Path, typer.Argument(help="A run folder (runs/<name>).")]) -> None:
     """Rebuild report.md and the plots of a run from its stored metrics."""
