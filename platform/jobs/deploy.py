@@ -6,6 +6,8 @@ Binds 127.0.0.1 by default; pass ``--host 0.0.0.0`` (and an API key) to expose i
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,8 @@ def serve_forever(
     from learec.platform.jobs.ray_runtime import init_ray
 
     init_ray(num_cpus=num_cpus, address=address)
+    # A service manager stops us with SIGTERM: leave through ``finally`` so Serve shuts down cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url = start(policy_dir, host, port, api_key)
     log.info("serving %s at %s (POST /recommend, GET /healthz, docs at /docs)", policy_dir, url)
     try:
