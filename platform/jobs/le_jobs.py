@@ -39,6 +39,7 @@ def evaluate(ckpt: Path, data_dir: Path, shop: Any = None, k: int = 10) -> dict[
         popularity=data.popularity(),
         train_transitions=data.transitions("train"),
         shop=shop,
+        events=data.events("test") if shop is not None else None,
         k=k,
         ckpt_dir=Path(ckpt),
     )

@@ -7,7 +7,8 @@ Layout::
     base/                full base weights when they cannot be rebuilt (random tiny base; or trained base)
     adapter/             peft LoRA adapter + item-token rows (absent when the whole base trained)
     heads.safetensors    state projection W and score head f
-    items.safetensors    initial item-token rows (re-applied on a pretrained base before the adapter)
+    items.safetensors    initial item-token rows (re-applied on a pretrained base before the adapter) and
+                         the token ids of each item text (item vectors add their mean embedding)
     raw_ids.json         the item vocabulary: raw id of each dense id
     user_sessions.npy    the training sessions the LE was adapted on
 
@@ -104,7 +105,10 @@ def write_checkpoint(
     save_file(
         {k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(tmp_dir / "heads.safetensors")
     )
-    save_file({"item_init": init_rows.detach().cpu().contiguous()}, str(tmp_dir / "items.safetensors"))
+    items = {"item_init": init_rows.detach().cpu().contiguous()}
+    if model.text_ids is not None:
+        items["text_ids"] = model.text_ids.detach().cpu().contiguous()
+    save_file(items, str(tmp_dir / "items.safetensors"))
     (tmp_dir / "raw_ids.json").write_text(json.dumps(list(map(str, raw_ids))))
     np.save(tmp_dir / "user_sessions.npy", np.asarray(user_sessions, dtype=np.int64), allow_pickle=False)
     (tmp_dir / MANIFEST).write_text(
@@ -149,16 +153,29 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
     items = manifest["items"]
     prompts = PromptBuilder(tok, items["token_offset"], items["count"], manifest["config"]["max_history"])
     hidden = decoder_of(lm).config.hidden_size
-    model = LEModel(lm, prompts, hidden, int(manifest["item_dim"]))
+    text_ids = load_file(str(ckpt_dir / "items.safetensors")).get("text_ids")
+    model = LEModel(
+        lm,
+        prompts,
+        hidden,
+        int(manifest["item_dim"]),
+        bool(manifest["config"].get("reward_state_term")),
+        text_ids=text_ids,
+    )
     heads = load_file(str(ckpt_dir / "heads.safetensors"))
     model.state_proj.load_state_dict(
         {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("state_proj.")}
     )
-    model.score_head.load_state_dict(
-        {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("score_head.")}
-    )
+    head = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("score_head.")}
+    head.setdefault("sim_weight", torch.tensor(0.0))  # checkpoints from before the state term
+    model.score_head.load_state_dict(head)
     model.to(device).eval()
     return model, tok, manifest
+
+
+def read_user_sessions(ckpt_dir: Path) -> np.ndarray:
+    """The training sessions the LE was adapted on (sorted int64)."""
+    return np.load(Path(ckpt_dir) / "user_sessions.npy", allow_pickle=False)
 
 
 def read_raw_ids(ckpt_dir: Path) -> list[str]:

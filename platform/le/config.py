@@ -52,16 +52,28 @@ class LEConfig:
     max_history: int = opt(10, "items of the state shown to the LE (<= the data's state_len)")
     max_text_tokens: int = opt(32, "item text tokens used to learn each item token")
     # training -------------------------------------------------------------------------------------------
-    item_token_epochs: int = opt(2, "epochs over the catalogue text for the item tokens")
-    steps: int = opt(300, "joint state-model + reward-model steps on the user subset")
+    item_token_epochs: int = opt(4, "epochs over the catalogue text for the item tokens")
+    steps: int = opt(600, "joint state-model + reward-model steps on the user subset")
     batch_size: int = opt(32, "transitions (or item texts) per step")
     lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)")
     weight_decay: float = opt(0.0, "AdamW weight decay")
-    n_negatives: int = opt(1, "sampled un-interacted items per positive in L_rm")
+    n_negatives: int = opt(4, "sampled un-interacted items per positive in L_rm")
     temperature: float = opt(0.1, "τ of the state-model softmax over item tokens")
     centering_coeff: float = opt(0.01, "c of the reward centring term c·mean((r⁺ + r⁻)²)")
     sm_weight: float = opt(1.0, "weight of L_sm in the joint loss")
     rm_weight: float = opt(1.0, "weight of L_rm in the joint loss")
+    reward_state_term: bool = opt(
+        True, "reward adds β·<W s_t, e(a)> (β learned, starts at 1/τ) to the score head on the action token"
+    )
+    item_text_compose: bool = opt(
+        False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"
+    )
+    item_text_weight: float = opt(
+        0.0, "weight of the item-text loss kept during the state/reward steps (keeps item tokens grounded)"
+    )
+    eval_every: int = opt(
+        100, "early stopping: score held-out pairs every N steps and keep the best weights (0: off)"
+    )
     heldout_pairs: int = opt(512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy")
     # inference ------------------------------------------------------------------------------------------
     candidate_factor: int = opt(3, "positive actions: re-score candidate_factor·k state-model candidates")
@@ -91,7 +103,7 @@ class LEConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"le.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("item_token_epochs", "steps"):
+        for name in ("item_token_epochs", "steps", "eval_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"le.{name} must be >= 0, got {getattr(self, name)}")
         if not self.backbone:
@@ -110,7 +122,7 @@ class LEConfig:
         for name in ("lr", "temperature"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"le.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("weight_decay", "centering_coeff", "sm_weight", "rm_weight"):
+        for name in ("weight_decay", "centering_coeff", "sm_weight", "rm_weight", "item_text_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"le.{name} must be >= 0, got {getattr(self, name)}")
         if self.threads is not None and self.threads < 1:

@@ -79,7 +79,7 @@ class LanguageEnvironment:
     def _items(self) -> torch.Tensor:
         if self._item_emb is None:
             with torch.inference_mode():
-                self._item_emb = self._model.item_embeddings()  # [n, e], fixed in eval mode
+                self._item_emb = self._model.item_vectors()  # [n, e], fixed in eval mode
         return self._item_emb
 
     def _normalise(self, raw: torch.Tensor) -> np.ndarray:

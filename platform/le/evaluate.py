@@ -1,9 +1,13 @@
 """Held-out quality of an LE: pairwise accuracy vs popularity and co-occurrence scorers on the same pairs,
 and, on the synthetic shop, agreement with the true utility.
 
-Metric keys (all higher is better): ``le/pair_acc``, ``pop/pair_acc``, ``cooc/pair_acc``; with a shop
-``le/spearman_utility`` (LE reward vs true utility over sampled items, averaged over states),
-``le/pos_precision@k`` (positive actions vs the true top-k by utility) and ``pop/precision@k``.
+Metric keys (all higher is better): ``le/pair_acc``; the baselines twice, fitted on every training
+transition (``pop/pair_acc``, ``cooc/pair_acc``: more data than the LE saw) and on the LE's own user subset
+only (``pop_subset/pair_acc``, ``cooc_subset/pair_acc``: equal information, minus the item text). With a
+shop: ``le/spearman_utility`` (LE reward vs true utility over sampled items, averaged over states),
+``le/pos_precision@k`` (positive actions vs the true top-k by utility), and ``pop/precision@k``,
+``pop/spearman_utility`` for reference. The shop's truth is computed from the session's user and its real
+click history (raw events before the action, purchases not counted twice), not from the truncated state.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from learec.platform.data import schema
-from learec.platform.le.checkpoint import update_metrics
+from learec.platform.le.checkpoint import read_user_sessions, update_metrics
 from learec.platform.le.environment import LanguageEnvironment
 from learec.platform.le.pairs import InteractionIndex, TransitionArrays, transition_arrays
 from learec.platform.le.reward_model import pairwise_accuracy
@@ -57,14 +61,17 @@ def evaluate_le(
     n_states: int = 200,
     n_items_sampled: int = 50,
     ckpt_dir: Path | None = None,
-    shop_sessions: pa.Table | None = None,
+    shop_logs: Any = None,
+    events: pa.Table | None = None,
 ) -> dict[str, float]:
     """Evaluate ``env`` on held-out ``transitions`` (sessions outside its user subset); write the metrics into
     the checkpoint manifest (``ckpt_dir``, default the loaded one) and return them.
 
     Pairs are (state, next item a⁺, a⁻ uniform over items the session never touched), scored by the LE
-    reward, by ``popularity[a]`` and by train co-occurrence. With ``shop`` (a ``SyntheticShop``), user ids
-    come from ``shop_sessions`` (session_id, user_id), or from ``shop.generate().sessions`` when omitted.
+    reward, by popularity and by co-occurrence, each fitted on all of ``train_transitions`` and on the LE's
+    user subset (read from the checkpoint). With ``shop`` (a ``SyntheticShop``), ``events`` (the prepared
+    events of the same split, giving each transition's time) is required; users and click histories come
+    from ``shop_logs`` (``shop.generate()`` when omitted: the logs the data were prepared from).
     """
     rng = np.random.default_rng(seed)
     popularity = np.asarray(popularity, dtype=np.float64)
@@ -77,20 +84,27 @@ def evaluate_le(
     neg = index.negatives(rows, 1, rng)[:, 0]
     pair = np.stack([batch.actions, neg], 1)  # [P, 2]
     le = env.reward(batch.states, batch.lengths, pair)
-    pop = popularity[pair]
-    cooc = CoOccurrence(transition_arrays(train_transitions, "train transitions"), env.n_items).score(
-        batch.states, batch.lengths, pair
-    )
-    metrics: dict[str, float] = {
-        "le/pair_acc": pairwise_accuracy(le[:, 0], le[:, 1]),
-        "pop/pair_acc": pairwise_accuracy(pop[:, 0], pop[:, 1]),
-        "cooc/pair_acc": pairwise_accuracy(cooc[:, 0], cooc[:, 1]),
-        "n_pairs": float(len(rows)),
+    train = transition_arrays(train_transitions, "train transitions")
+    subset = train.take(np.flatnonzero(np.isin(train.session_ids, read_user_sessions(env.ckpt_dir))))
+    if len(subset) == 0:
+        raise ValueError("none of the LE's user-subset sessions is in train_transitions: pass its train split")
+    sub_pop = np.bincount(subset.actions, minlength=env.n_items).astype(np.float64)
+    scorers = {
+        "le": le,
+        "pop": popularity[pair],
+        "cooc": CoOccurrence(train, env.n_items).score(batch.states, batch.lengths, pair),
+        "pop_subset": sub_pop[pair],
+        "cooc_subset": CoOccurrence(subset, env.n_items).score(batch.states, batch.lengths, pair),
     }
+    metrics: dict[str, float] = {f"{n}/pair_acc": pairwise_accuracy(v[:, 0], v[:, 1]) for n, v in scorers.items()}
+    metrics["n_pairs"] = float(len(rows))
+    metrics["subset_transitions"] = float(len(subset))
     if shop is not None:
-        sessions = shop_sessions if shop_sessions is not None else shop.generate().sessions
+        if events is None:
+            raise ValueError("evaluate_le with a shop needs events: the prepared events of the same split")
+        logs = shop_logs if shop_logs is not None else shop.generate()
         metrics.update(
-            _shop_metrics(env, data, popularity, shop, sessions, k, n_states, n_items_sampled, rng)
+            _shop_metrics(env, data, events, popularity, shop, logs, k, n_states, n_items_sampled, rng)
         )
     log.info("LE evaluation: %s", metrics)
     update_metrics(Path(ckpt_dir) if ckpt_dir is not None else env.ckpt_dir, metrics)
@@ -100,30 +114,30 @@ def evaluate_le(
 def _shop_metrics(
     env: LanguageEnvironment,
     data: TransitionArrays,
+    events: pa.Table,
     popularity: np.ndarray,
     shop: Any,
-    sessions: pa.Table,
+    logs: Any,
     k: int,
     n_states: int,
     n_items_sampled: int,
     rng: np.random.Generator,
 ) -> dict[str, float]:
-    sess = np.asarray(sessions.column(schema.SESSION_ID).to_numpy(), dtype=np.int64)
-    users = np.asarray(sessions.column("user_id").to_numpy(), dtype=np.int64)
-    order = np.argsort(sess)
-    pos = np.searchsorted(sess[order], data.session_ids)
-    pos = np.minimum(pos, len(sess) - 1)
-    known = sess[order][pos] == data.session_ids
+    sess = np.asarray(logs.sessions.column(schema.SESSION_ID).to_numpy(), dtype=np.int64)
+    users = np.asarray(logs.sessions.column("user_id").to_numpy(), dtype=np.int64)
+    known = np.isin(data.session_ids, sess)
     if not known.any():
         raise ValueError(
             "none of the held-out sessions is in the shop's sessions table: pass the shop the data came from"
         )
     rows = rng.choice(np.flatnonzero(known), size=min(n_states, int(known.sum())), replace=False)
     batch = data.take(rows)
-    user_ids = users[order][pos[rows]]
-    raw = np.asarray(env.raw_ids, dtype=object)
-    tail, _ = _histories(batch, env.n_items)
-    histories = [[raw[i] for i in row if i >= 0] for row in tail]
+    order = np.argsort(sess)
+    user_ids = users[order][np.searchsorted(sess[order], batch.session_ids)]
+    if batch.steps is None:
+        raise ValueError(f"held-out transitions need the {schema.STEP!r} column to evaluate against a shop")
+    action_ts = _action_ts(events, batch.session_ids, batch.steps)
+    histories = _click_histories(logs.events, batch.session_ids, action_ts)  # raw ids, oldest first
     shop_index = np.asarray(shop.index_of(list(env.raw_ids)), dtype=np.int64)  # dense -> shop column
     utility = np.asarray(shop.true_utility(user_ids, histories), dtype=np.float64)[:, shop_index]  # [B, n]
     sampled = np.stack(
@@ -132,7 +146,12 @@ def _shop_metrics(
     rewards = env.reward(batch.states, batch.lengths, sampled)  # [B, m]
     true = np.take_along_axis(utility, sampled, 1)
     rho = np.nanmean([_spearman(rewards[i], true[i]) for i in range(len(rows))])
+    rho_pop = np.nanmean([_spearman(popularity[sampled[i]], true[i]) for i in range(len(rows))])
+    tail, _ = _histories(batch, env.n_items)
     seen = np.zeros_like(utility, dtype=bool)
+    pos = {r: i for i, r in enumerate(env.raw_ids)}
+    for b, hist in enumerate(histories):
+        seen[b, [pos[r] for r in hist if r in pos]] = True
     r, c = np.nonzero(tail >= 0)
     seen[r, tail[r, c]] = True
     top_true = np.argsort(-np.where(seen, -np.inf, utility), axis=1, kind="stable")[:, :k]
@@ -140,10 +159,40 @@ def _shop_metrics(
     top_pop = np.argsort(-np.where(seen, -np.inf, popularity[None, :]), axis=1, kind="stable")[:, :k]
     return {
         "le/spearman_utility": float(rho),
+        "pop/spearman_utility": float(rho_pop),
         f"le/pos_precision@{k}": _precision(items, top_true),
         f"pop/precision@{k}": _precision(top_pop, top_true),
         "n_states": float(len(rows)),
     }
+
+
+def _action_ts(events: pa.Table, session_ids: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """[B] time of each transition's action: the ``step``-th event of its session in the prepared events."""
+    ev_sess = np.asarray(events.column(schema.SESSION_ID).to_numpy(), dtype=np.int64)
+    ev_ts = np.asarray(events.column(schema.TS).to_numpy(), dtype=np.int64)
+    order = np.lexsort((ev_ts, ev_sess))
+    ev_sess, ev_ts = ev_sess[order], ev_ts[order]
+    first = np.searchsorted(ev_sess, session_ids)
+    idx = first + steps
+    ok = (idx < len(ev_sess)) & (ev_sess[np.minimum(idx, len(ev_sess) - 1)] == session_ids)
+    if not ok.all():
+        raise ValueError("events do not match the transitions (a session has fewer events than its steps)")
+    return ev_ts[idx]
+
+
+def _click_histories(raw_events: pa.Table, session_ids: np.ndarray, before_ts: np.ndarray) -> list[list[str]]:
+    """Raw ids of each session's clicks strictly before ``before_ts`` (what the simulated user viewed)."""
+    sess = np.asarray(raw_events.column(schema.SESSION_ID).to_numpy(), dtype=np.int64)
+    ts = np.asarray(raw_events.column(schema.TS).to_numpy(), dtype=np.int64)
+    click = np.asarray(raw_events.column(schema.EVENT).to_numpy(zero_copy_only=False)) == schema.EVENT_TYPES[0]
+    raw = raw_events.column(schema.RAW_ID).to_pylist()
+    order = np.lexsort((ts, sess))
+    sess, ts, click = sess[order], ts[order], click[order]
+    lo, hi = np.searchsorted(sess, session_ids, "left"), np.searchsorted(sess, session_ids, "right")
+    out = []
+    for a, b, t in zip(lo.tolist(), hi.tolist(), before_ts.tolist(), strict=True):
+        out.append([raw[order[j]] for j in range(a, b) if ts[j] < t and click[j]])
+    return out
 
 
 def _histories(batch: TransitionArrays, n_items: int) -> tuple[np.ndarray, np.ndarray]:

@@ -106,3 +106,14 @@ def text_batch(
         label_ids[r, : len(s)] = torch.tensor(lab)
         mask[r, : len(s)] = 1
     return {"input_ids": input_ids, "attention_mask": mask, "labels": label_ids}
+
+
+def text_id_matrix(tok: Any, texts: Sequence[str], max_text_tokens: int) -> torch.Tensor:
+    """``[n_items, Lt]`` int64 token ids of each item's text (first ``max_text_tokens``), right-padded -1."""
+    ids = tok([" " + t for t in texts], add_special_tokens=False)["input_ids"]
+    width = max(1, min(max_text_tokens, max(len(x) for x in ids)))
+    out = torch.full((len(ids), width), -1, dtype=torch.long)
+    for i, x in enumerate(ids):
+        x = x[:width]
+        out[i, : len(x)] = torch.tensor(x, dtype=torch.long)
+    return out

@@ -29,12 +29,24 @@ class Encoded:
 
 
 class LEModel(nn.Module):
-    def __init__(self, lm: Any, prompts: PromptBuilder, hidden: int, item_dim: int) -> None:
+    def __init__(
+        self,
+        lm: Any,
+        prompts: PromptBuilder,
+        hidden: int,
+        item_dim: int,
+        reward_state_term: bool = False,
+        sim_init: float = 0.0,
+        text_ids: torch.Tensor | None = None,
+    ) -> None:
         super().__init__()
         self.lm = lm
         self.prompts = prompts
         self.state_proj = StateProjection(hidden, item_dim)
-        self.score_head = ScoreHead(hidden)
+        self.score_head = ScoreHead(hidden, sim_init if reward_state_term else 0.0)
+        self.reward_state_term = bool(reward_state_term)
+        # [n, Lt] token ids of each item's text (pad = -1): item vectors add their mean token embedding.
+        self.register_buffer("text_ids", text_ids, persistent=False)
         self.tokens_processed = 0
 
     @property
@@ -49,6 +61,24 @@ class LEModel(nn.Module):
         """e(j) for all items: the effective input rows of the item tokens (LoRA token deltas included)."""
         ids = torch.arange(self.n_items, device=self.device) + self.prompts.offset
         return self.lm.get_input_embeddings()(ids)  # [n, e]
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """e(j) of the state model and the reward's similarity term: ``[n, e]`` (or ``items.shape + [e]``).
+
+        The item token's row, plus the mean input embedding of the item's text tokens when ``text_ids`` is
+        set: text tokens are shared by items, so what one item's transitions teach them reaches every item
+        with the same words (category, colour, ...), which a per-item row alone cannot do.
+        """
+        if items is None:
+            items = torch.arange(self.n_items, device=self.device)
+        emb = self.lm.get_input_embeddings()
+        rows = emb(items + self.prompts.offset)  # [..., e]
+        if self.text_ids is None:
+            return rows
+        ids = self.text_ids[items]  # [..., Lt]
+        mask = (ids >= 0).to(rows.dtype)
+        text = emb(ids.clamp(min=0)) * mask[..., None]  # [..., Lt, e]
+        return rows + text.sum(-2) / mask.sum(-1, keepdim=True).clamp(min=1.0)
 
     def encode(self, states: np.ndarray, lengths: np.ndarray) -> Encoded:
         prompt = self.prompts.build(states, lengths)
@@ -65,7 +95,7 @@ class LEModel(nn.Module):
         return self.state_proj(enc.hidden)
 
     def rewards(self, enc: Encoded, actions: torch.Tensor) -> torch.Tensor:
-        """Raw rewards f(h(prompt ⊕ <item_a>)) for ``actions [B, M]`` -> ``[B, M]``.
+        """Raw rewards f(h(prompt ⊕ <item_a>)) (+ β·<W s_t, e(a)>) for ``actions [B, M]`` -> ``[B, M]``.
 
         Consumes ``enc.cache`` (it is repeated in place), so call once per ``encode``.
         """
@@ -83,4 +113,9 @@ class LEModel(nn.Module):
             input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True
         )
         self.tokens_processed += b * m
-        return self.score_head(out.last_hidden_state[:, -1]).reshape(b, m)
+        r = self.score_head(out.last_hidden_state[:, -1]).reshape(b, m)
+        if not self.reward_state_term:
+            return r
+        emb = self.item_vectors(actions.to(self.device))  # [B, M, e]
+        sim = (emb @ self.state(enc)[:, :, None]).squeeze(-1)  # [B, M]
+        return r + self.score_head.sim_weight * sim

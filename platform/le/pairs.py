@@ -16,13 +16,18 @@ class TransitionArrays:
     states: np.ndarray  # [R, L] int64, left-padded with n_items
     lengths: np.ndarray  # [R] int64
     actions: np.ndarray  # [R] int64
+    steps: np.ndarray | None = None  # [R] int64 position of the action in its session, when known
 
     def __len__(self) -> int:
         return len(self.actions)
 
     def take(self, rows: np.ndarray) -> TransitionArrays:
         return TransitionArrays(
-            self.session_ids[rows], self.states[rows], self.lengths[rows], self.actions[rows]
+            self.session_ids[rows],
+            self.states[rows],
+            self.lengths[rows],
+            self.actions[rows],
+            None if self.steps is None else self.steps[rows],
         )
 
 
@@ -41,6 +46,11 @@ def transition_arrays(table: pa.Table, where: str = "transitions") -> Transition
         states=states,
         lengths=np.asarray(table.column(schema.LEN_STATE).to_numpy(), dtype=np.int64),
         actions=np.asarray(table.column(schema.ACTION).to_numpy(), dtype=np.int64),
+        steps=(
+            np.asarray(table.column(schema.STEP).to_numpy(), dtype=np.int64)
+            if table.schema.get_field_index(schema.STEP) >= 0
+            else None
+        ),
     )
 
 

@@ -1,4 +1,8 @@
-"""Reward model: a score head f (Linear d -> 1) on the LE's hidden state at the appended action token.
+"""Reward model: a score head f on the LE's hidden state at the appended action token.
+
+``r(s, a) = w·h(prompt ⊕ <item_a>) + b + β·<W s_t, e(a)>``: a linear head on the action token's hidden
+state plus (``le.reward_state_term``) a learned multiple β of the state model's similarity, so that the
+reward can reuse the item-token embeddings (learned from item text and the full-softmax L_sm).
 
 ``L_rm = -log σ(r(s, a⁺) - r(s, a⁻)) + c · mean((r⁺ + r⁻)²)`` (Bradley-Terry with TRL's centring term:
 BT rewards drift in offset, and LE rewards feed Q-targets where offset matters).
@@ -13,9 +17,17 @@ from torch import nn
 
 
 class ScoreHead(nn.Module):
-    def __init__(self, hidden: int) -> None:
+    """f(h) = w·h + b, plus ``sim_weight`` times the state-model similarity when the LE uses it.
+
+    ``sim_weight`` (a learned scalar, initialised at 1/τ so that the reward starts as the state model's
+    logit) lets the reward reuse what the item-token embeddings learned from text and the full-softmax
+    L_sm; the linear part then learns what the similarity misses.
+    """
+
+    def __init__(self, hidden: int, sim_init: float = 0.0) -> None:
         super().__init__()
         self.score = nn.Linear(hidden, 1)
+        self.sim_weight = nn.Parameter(torch.tensor(float(sim_init)))
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:  # [..., d] -> [...]
         return self.score(hidden).squeeze(-1)

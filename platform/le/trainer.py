@@ -25,7 +25,7 @@ from learec.platform.data import schema
 from learec.platform.le import backbone as bb
 from learec.platform.le.checkpoint import vocab_hash, write_checkpoint
 from learec.platform.le.config import LEConfig
-from learec.platform.le.item_tokens import add_item_tokens, item_texts, text_batch
+from learec.platform.le.item_tokens import add_item_tokens, item_texts, text_batch, text_id_matrix
 from learec.platform.le.le_model import LEModel
 from learec.platform.le.pairs import InteractionIndex, TransitionArrays, transition_arrays, user_subset
 from learec.platform.le.prompts import PromptBuilder
@@ -90,7 +90,15 @@ def train_le(
         optim = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
         losses = {"item_text": train_item_tokens(model, tok, texts, config, optim, rng, say)}
-        losses.update(train_state_reward(model, train, n_items, config, optim, rng, say))
+        # Early stopping on held-out pairs (fixed ones, from their own seed): the subset is small and
+        # the LE overfits it (train pair accuracy ~0.95-1.0 vs ~0.8 held out without it).
+        def validate() -> float:
+            pairs_rng = np.random.default_rng([config.seed, 7])
+            return _heldout(model, heldout, n_items, config, pairs_rng)[0]["heldout_pair_acc"]
+
+        losses.update(
+            train_state_reward(model, train, n_items, config, optim, rng, say, tok, texts, validate)
+        )
         heldout_metrics, stats = _heldout(model, heldout, n_items, config, rng)
         say("le/heldout", 1, 1)
 
@@ -162,7 +170,10 @@ def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = 
     prompts = PromptBuilder(tok, offset, len(texts), config.max_history)
     hidden = int(bb.decoder_of(lm).config.hidden_size)
     item_dim = int(lm.get_input_embeddings().weight.shape[1])
-    model = LEModel(lm, prompts, hidden, item_dim).to(config.device)
+    text_ids = text_id_matrix(tok, texts, config.max_text_tokens) if config.item_text_compose else None
+    model = LEModel(
+        lm, prompts, hidden, item_dim, config.reward_state_term, 1.0 / config.temperature, text_ids
+    ).to(config.device)
     return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim)
 
 
@@ -274,29 +285,60 @@ def train_state_reward(
     optim: torch.optim.Optimizer,
     rng: np.random.Generator,
     say: Progress,
+    tok: Any = None,
+    texts: list[str] | None = None,
+    validate: Callable[[], float] | None = None,
 ) -> dict[str, float]:
-    """Joint ``sm_weight·L_sm + rm_weight·L_rm`` steps on batches drawn with replacement."""
+    """Joint ``sm_weight·L_sm + rm_weight·L_rm (+ item_text_weight·L_item)`` steps, batches drawn with
+    replacement. With ``tok`` and ``texts``, each step also generates the text of ``batch_size`` random
+    items, so that the item tokens stay grounded in their text while they adapt to the subset.
+
+    With ``validate`` (held-out score, higher is better) and ``config.eval_every``, the trainable weights
+    of the best evaluation (the initial ones included) are restored at the end (early stopping)."""
     index = InteractionIndex(train, n_items)
-    model.train()
+    grounded = config.item_text_weight > 0 and tok is not None and texts is not None
+    selecting = validate is not None and config.eval_every > 0
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    best_score, best_step, best = -np.inf, 0, None
     logs: dict[str, float] = {}
+    if selecting:
+        best_score = validate()
+        best = {n: p.detach().clone() for n, p in trainable.items()}
+    model.train()
     for step in range(1, config.steps + 1):
         rows = rng.integers(0, len(train), size=config.batch_size)
         batch = train.take(rows)
         neg = index.negatives(rows, config.n_negatives, rng)  # [B, N]
         pos = torch.from_numpy(batch.actions).to(model.device)  # [B]
         enc = model.encode(batch.states, batch.lengths)
-        sm = state_loss(model.state(enc), model.item_embeddings(), pos, config.temperature)
+        sm = state_loss(model.state(enc), model.item_vectors(), pos, config.temperature)
         actions = torch.cat([pos[:, None], torch.from_numpy(neg).to(model.device)], dim=1)  # [B, 1+N]
         r = model.rewards(enc, actions)
         rm = reward_loss(r[:, 0], r[:, 1:], config.centering_coeff)
         loss = config.sm_weight * sm + config.rm_weight * rm["total"]
+        if grounded:
+            ids = rng.integers(0, n_items, size=config.batch_size)
+            text = text_batch(tok, model.prompts.offset, ids, texts, config.max_text_tokens)
+            loss = loss + config.item_text_weight * model.lm(**{k: v.to(model.device) for k, v in text.items()}).loss
         optim.zero_grad(set_to_none=True)
         loss.backward()
         optim.step()
         logs = {"sm": float(sm.detach()), "rm_bt": float(rm["bt"].detach()), "rm_acc": float(rm["accuracy"])}
         if step % 50 == 0:
             log.info("LE step %d/%d: %s", step, config.steps, logs)
+        if selecting and (step % config.eval_every == 0 or step == config.steps):
+            score = validate()
+            model.train()
+            log.info("LE step %d: held-out pair accuracy %.4f", step, score)
+            if score > best_score:
+                best_score, best_step = score, step
+                best = {n: p.detach().clone() for n, p in trainable.items()}
         say("le/state_reward", step, config.steps)
+    if best is not None:
+        with torch.no_grad():
+            for n, p in trainable.items():
+                p.copy_(best[n])
+        logs.update({"best_step": float(best_step), "best_val_pair_acc": float(best_score)})
     return logs
 
 
@@ -311,7 +353,7 @@ def _heldout(
     neg = index.negatives(rows, 1, rng)[:, 0]
     batch = heldout.take(rows)
     pos_r, neg_r, hits = [], [], []
-    emb = model.item_embeddings()
+    emb = model.item_vectors()
     for s in range(0, len(rows), config.infer_batch_size):
         sl = slice(s, s + config.infer_batch_size)
         enc = model.encode(batch.states[sl], batch.lengths[sl])
