@@ -1,0 +1,138 @@
+"""LE quality, tiny decoder vs SmolLM2-135M, on the synthetic shop and MovieLens (EXPERIMENTS.md, LE section).
+
+For each dataset and backbone: prepare the data, train the LE on its user subset of the train split
+(held-out stats and selection on val), evaluate on the test split with ``evaluate_le`` (pairwise accuracy vs
+popularity and co-occurrence fitted on all train transitions and on the LE's subset; on the shop also
+Spearman with the true utility and precision@10), time the training and ``label()`` rows/s.
+
+    python experiments/le_quality.py [--datasets shop,movielens] [--backbones tiny,smollm2-135m]
+        [--models-dir /work/models_cache] [--movielens ../shared/data/movielens-small]
+        [--smollm2-steps 300] [--out experiments/results/le_quality.json]
+
+MovieLens is prepared with ``min_item_count=30`` (304 items) so that SmolLM2 trains on 2 CPU cores in
+minutes; the shop with ``learec run``'s defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from learec.platform.common import atomic
+from learec.platform.data.prepare import PrepConfig, prepare
+from learec.platform.le.config import SMOLLM2, LEConfig
+from learec.platform.le.environment import LanguageEnvironment
+from learec.platform.le.evaluate import evaluate_le
+from learec.platform.le.pairs import transition_arrays
+from learec.platform.le.trainer import train_le
+
+REPO = Path(__file__).resolve().parents[1]
+N_PAIRS, N_STATES, LABEL_ROWS, K = 1000, 200, 256, 10
+
+
+def _data(name: str, work: Path, movielens: Path):
+    if name == "shop":
+        from learec.platform.sim.shop import ShopConfig, SyntheticShop
+
+        shop = SyntheticShop(ShopConfig())
+        logs = shop.generate()
+        return prepare(logs.to_raw(), PrepConfig(), work / "shop"), shop, logs
+    from learec.platform.data.loaders.registry import load_dataset
+
+    raw = load_dataset("movielens", movielens)
+    return prepare(raw, PrepConfig(min_item_count=30), work / "movielens"), None, None
+
+
+def _config(backbone: str, models_dir: str | None, smollm2_steps: int, threads: int) -> LEConfig:
+    if backbone == "tiny":
+        return LEConfig(threads=threads)
+    # LoRA on a pretrained base; batch 8 keeps a step near 1 s on 2 cores.
+    return LEConfig(
+        backbone=backbone,
+        models_dir=models_dir,
+        batch_size=8,
+        steps=smollm2_steps,
+        item_token_epochs=1,
+        lr=1e-3,
+        heldout_pairs=256,
+        eval_every=150,
+        infer_batch_size=32,
+        threads=threads,
+    )
+
+
+def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
+    started = time.perf_counter()
+    ckpt = train_le(
+        config, data.transitions("train"), data.items(), work, heldout_transitions=data.transitions("val")
+    )
+    train_s = time.perf_counter() - started
+    env = LanguageEnvironment.load(ckpt, expected_raw_ids=data.raw_ids())
+    test = data.transitions("test")
+    metrics = evaluate_le(
+        env,
+        test,
+        data.popularity(),
+        data.transitions("train"),
+        shop=shop,
+        shop_logs=logs,
+        events=data.events("test") if shop is not None else None,
+        k=K,
+        n_pairs=N_PAIRS,
+        n_states=N_STATES,
+    )
+    rows = transition_arrays(test).take(np.arange(min(LABEL_ROWS, test.num_rows)))
+    env.label(rows.states[:8], rows.lengths[:8], rows.actions[:8], K)  # warm-up
+    t = time.perf_counter()
+    env.label(rows.states, rows.lengths, rows.actions, K)
+    label_rows_s = len(rows) / (time.perf_counter() - t)
+    manifest = env.manifest
+    return {
+        **{k: round(v, 4) for k, v in metrics.items()},
+        "val_pair_acc": manifest["metrics"]["heldout_pair_acc"],
+        "train_seconds": round(train_s, 1),
+        "label_rows_per_s": round(label_rows_s, 1),
+        "subset_sessions": manifest["user_subset"]["sessions"],
+        "trainable": manifest["trainable"],
+        "config": {k: v for k, v in dataclasses.asdict(config).items() if k != "models_dir"},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="shop,movielens")
+    parser.add_argument("--backbones", default=f"tiny,{SMOLLM2}")
+    parser.add_argument("--models-dir", default=os.environ.get("LEAREC_MODELS_DIR"))
+    parser.add_argument("--movielens", type=Path, default=REPO.parent / "shared" / "data" / "movielens-small")
+    parser.add_argument("--smollm2-steps", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "le_quality.json")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    torch.set_num_threads(args.threads)
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    results["machine"] = {"cpu_threads": args.threads, "torch": torch.__version__}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.datasets.split(","):
+            data, shop, logs = _data(name, Path(tmp), args.movielens)
+            for backbone in args.backbones.split(","):
+                config = _config(backbone, args.models_dir, args.smollm2_steps, args.threads)
+                res = run_one(data, shop, logs, config, Path(tmp) / f"{name}-{backbone}")
+                res["n_items"] = data.n_items
+                results.setdefault(name, {})[backbone] = res
+                atomic.write_json(results, args.out)
+                print(name, backbone, json.dumps({k: v for k, v in res.items() if "/" in k or "seconds" in k}))
+
+
+if __name__ == "__main__":
+    main()
