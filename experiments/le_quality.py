@@ -131,7 +131,8 @@ def main() -> None:
                 res["n_items"] = data.n_items
                 results.setdefault(name, {})[backbone] = res
                 atomic.write_json(results, args.out)
-                print(name, backbone, json.dumps({k: v for k, v in res.items() if "/" in k or "seconds" in k}))
+                shown = {k: v for k, v in res.items() if "/" in k or "seconds" in k}
+                print(name, backbone, json.dumps(shown))
 
 
 if __name__ == "__main__":

@@ -87,7 +87,9 @@ def evaluate_le(
     train = transition_arrays(train_transitions, "train transitions")
     subset = train.take(np.flatnonzero(np.isin(train.session_ids, read_user_sessions(env.ckpt_dir))))
     if len(subset) == 0:
-        raise ValueError("none of the LE's user-subset sessions is in train_transitions: pass its train split")
+        raise ValueError(
+            "none of the LE's user-subset sessions is in train_transitions: pass the split it was trained on"
+        )
     sub_pop = np.bincount(subset.actions, minlength=env.n_items).astype(np.float64)
     scorers = {
         "le": le,
@@ -96,7 +98,7 @@ def evaluate_le(
         "pop_subset": sub_pop[pair],
         "cooc_subset": CoOccurrence(subset, env.n_items).score(batch.states, batch.lengths, pair),
     }
-    metrics: dict[str, float] = {f"{n}/pair_acc": pairwise_accuracy(v[:, 0], v[:, 1]) for n, v in scorers.items()}
+    metrics = {f"{n}/pair_acc": pairwise_accuracy(v[:, 0], v[:, 1]) for n, v in scorers.items()}
     metrics["n_pairs"] = float(len(rows))
     metrics["subset_transitions"] = float(len(subset))
     if shop is not None:
@@ -184,7 +186,8 @@ def _click_histories(raw_events: pa.Table, session_ids: np.ndarray, before_ts: n
     """Raw ids of each session's clicks strictly before ``before_ts`` (what the simulated user viewed)."""
     sess = np.asarray(raw_events.column(schema.SESSION_ID).to_numpy(), dtype=np.int64)
     ts = np.asarray(raw_events.column(schema.TS).to_numpy(), dtype=np.int64)
-    click = np.asarray(raw_events.column(schema.EVENT).to_numpy(zero_copy_only=False)) == schema.EVENT_TYPES[0]
+    event = np.asarray(raw_events.column(schema.EVENT).to_numpy(zero_copy_only=False))
+    click = event == schema.EVENT_TYPES[0]
     raw = raw_events.column(schema.RAW_ID).to_pylist()
     order = np.lexsort((ts, sess))
     sess, ts, click = sess[order], ts[order], click[order]

@@ -319,7 +319,8 @@ def train_state_reward(
         if grounded:
             ids = rng.integers(0, n_items, size=config.batch_size)
             text = text_batch(tok, model.prompts.offset, ids, texts, config.max_text_tokens)
-            loss = loss + config.item_text_weight * model.lm(**{k: v.to(model.device) for k, v in text.items()}).loss
+            text_loss = model.lm(**{k: v.to(model.device) for k, v in text.items()}).loss
+            loss = loss + config.item_text_weight * text_loss
         optim.zero_grad(set_to_none=True)
         loss.backward()
         optim.step()

@@ -40,9 +40,8 @@ def shop_metrics(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
         heldout_pairs=64,
         threads=2,
     )
-    ckpt = train_le(
-        config, data.transitions("train"), data.items(), root / "ckpt", heldout_transitions=data.transitions("val")
-    )
+    train, val = data.transitions("train"), data.transitions("val")
+    ckpt = train_le(config, train, data.items(), root / "ckpt", heldout_transitions=val)
     env = LanguageEnvironment.load(ckpt)
     return evaluate_le(
         env,

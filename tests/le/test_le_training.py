@@ -76,7 +76,9 @@ def test_bad_training_input_is_a_clear_error(le_data, tmp_path) -> None:
     assert not (tmp_path / "ckpt").exists()
 
 
-@pytest.mark.parametrize("scores, best_step", [([0.9, 0.5, 0.6], 0), ([0.5, 0.6, 0.9], 4), ([0.5, 0.9, 0.6], 2)])
+@pytest.mark.parametrize(
+    "scores, best_step", [([0.9, 0.5, 0.6], 0), ([0.5, 0.6, 0.9], 4), ([0.5, 0.9, 0.6], 2)]
+)
 def test_early_stopping_restores_the_best_evaluated_weights(le_data, scores, best_step) -> None:
     """Scores are read before training and every eval_every=2 steps; the best weights come back."""
     config = tiny_config(steps=4, eval_every=2, item_token_epochs=1)
@@ -90,10 +92,9 @@ def test_early_stopping_restores_the_best_evaluated_weights(le_data, scores, bes
         snapshots.append({n: p.detach().clone() for n, p in model.named_parameters()})
         return next(pending)
 
-    logs = train_state_reward(
-        model, transition_arrays(le_data["train"]), N_ITEMS, config, optim, np.random.default_rng(0),
-        lambda *_: None, validate=validate,
-    )
+    data = transition_arrays(le_data["train"])
+    rng = np.random.default_rng(0)
+    logs = train_state_reward(model, data, N_ITEMS, config, optim, rng, lambda *_: None, validate=validate)
     assert len(snapshots) == 3 and logs["best_step"] == best_step
     expected = snapshots[scores.index(max(scores))]
     for name, p in model.named_parameters():
