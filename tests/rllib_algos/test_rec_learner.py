@@ -136,8 +136,17 @@ def test_fused_state_has_the_declared_width(mode: str) -> None:
     batch = tensor_batch(8, seed=5)
     z = module.net1.state(batch[Columns.OBS])
     assert module.net1.q_state(z, batch[schema.LE_STATE]).shape == (8, BACKBONE.hidden)
-    # the served head never sees the LE state
-    assert "fusion" not in {n.split(".")[0] for n, _ in module.net1.ce_head.named_parameters()}
+    # The served head never sees the LE state: the fused Q changes with le_state and the fusion weights,
+    # the serving scores do not.
+    served = module.forward_inference({Columns.OBS: batch[Columns.OBS]})[Columns.ACTION_DIST_INPUTS]
+    q_before = module.net1(batch[Columns.OBS], batch[schema.LE_STATE]).q
+    with torch.no_grad():
+        for p in module.net1.fusion.parameters():
+            p.add_(1.0)
+    assert not torch.allclose(module.net1(batch[Columns.OBS], batch[schema.LE_STATE]).q, q_before)
+    after = module.forward_inference({Columns.OBS: batch[Columns.OBS]})[Columns.ACTION_DIST_INPUTS]
+    torch.testing.assert_close(after, served, atol=0, rtol=0)
+    assert "net1.fusion" in module.get_non_inference_attributes()  # inference copies drop it
 
 
 def test_lea_adds_k_positive_terms_to_the_loss() -> None:
