@@ -9,7 +9,6 @@ would not batch into tensors. History lengths are derived from the pad id, not r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import numpy as np
 import pyarrow.parquet as pq
 from ray.rllib.core.columns import Columns
 
-from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.rllib_algos.common.params import RecRLParams
 from learec.rllib_algos.common.train_config import OfflineInput
@@ -61,8 +59,14 @@ def parquet_files(paths: Path | Sequence[Path]) -> list[str]:
 def check_input(files: Sequence[str], params: RecRLParams) -> int:
     """Check columns against the transitions contract; return the LE state width (0 when unused)."""
     first = pq.read_schema(files[0])
-    for name in (schema.STATE, schema.ACTION, schema.REWARD, schema.NEXT_STATE, schema.DONE,
-                 *label_columns(params)):
+    for name in (
+        schema.STATE,
+        schema.ACTION,
+        schema.REWARD,
+        schema.NEXT_STATE,
+        schema.DONE,
+        *label_columns(params),
+    ):
         if first.get_field_index(name) < 0:
             hint = " (label the transitions or switch the LE hooks off)" if name.startswith("le_") else ""
             raise ValueError(f"{files[0]}: missing column {name!r}{hint}")

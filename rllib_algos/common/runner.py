@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import torch
 
-from learec.platform.common.fields import opt, to_dict
+from learec.platform.common.fields import to_dict
 from learec.rllib_algos.common.heads import RecNetwork
 from learec.rllib_algos.common.offline_input import (
     check_input,
@@ -27,7 +27,7 @@ from learec.rllib_algos.common.offline_input import (
     spaces,
 )
 from learec.rllib_algos.common.params import RecRLParams
-from learec.rllib_algos.common.train_config import OfflineInput, TrainConfig
+from learec.rllib_algos.common.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ def algo_params(algo: str, params: RecRLParams) -> RecRLParams:
     return dataclasses.replace(params, **changes)
 
 
-def build_config(
-    cfg: TrainConfig, files: Sequence[str], n_items: int, state_len: int
-) -> Any:
+def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len: int) -> Any:
     """The RLlib AlgorithmConfig of ``cfg`` over ``files``."""
     from learec.rllib_algos.registry import config_class
 

@@ -1,20 +1,13 @@
-"""CE loss: the supervised head only."""
+"""CE: the supervised head only (``q_loss_weight`` 0, no Q head), with the shared default loss.
+
+The loss lives in :meth:`RecTorchLearner.compute_loss_for_module`; this algorithm differs from the others
+only by its params (see ``ce.py``), so it keeps a named learner class without a copy of the loss.
+"""
 
 from __future__ import annotations
-
-from typing import Any
-
-import torch
 
 from learec.rllib_algos.common.torch.rec_torch_learner import RecTorchLearner
 
 
 class CETorchLearner(RecTorchLearner):
-    def compute_loss_for_module(
-        self, *, module_id: str, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
-    ) -> torch.Tensor:
-        params = config.params
-        terms = self.terms(module_id, params, batch, fwd_out)
-        loss = self.supervised(terms, params).mean()
-        self.log_terms(module_id, terms, loss)
-        return loss
+    """``mean(supervised + q_loss_weight * TD)`` with CE's params."""

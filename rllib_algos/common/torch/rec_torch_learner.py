@@ -1,6 +1,8 @@
 """The torch Learner shared by all learec algorithms: coin flip, negatives, LE hooks, named terms.
 
-Algorithm learners implement only ``compute_loss_for_module``, composing the per-row terms that
+The default loss, ``mean(supervised + w * TD)``, is CE's, SQN's and SNQN's (they differ only in their
+params: CE has ``w = 0`` and no Q head, SNQN draws negatives); an algorithm whose loss has another shape
+(SA2C) overrides ``compute_loss_for_module``, composing the per-row terms that
 :meth:`RecTorchLearner.terms` returns (``ce``, ``td_pos``, ``td_neg``, ``lea_ce``, ``lea_td``).
 """
 
@@ -63,7 +65,7 @@ class RecTorchLearner(TorchLearner):
 
     def _update(self, batch: dict[str, Any]) -> Any:
         self._frozen = set()
-        for module_id in self.module.keys():
+        for module_id in self.module.keys():  # noqa: SIM118 (MultiRLModule has keys(), no __iter__)
             module, params = self.rec_module(module_id), self.rec_params(module_id)
             if module.net2 is None:
                 continue
@@ -73,7 +75,7 @@ class RecTorchLearner(TorchLearner):
                 self._frozen |= {self.get_param_ref(p) for p in target.parameters()}
         out = super()._update(batch)
         self.num_updates += 1
-        for module_id in self.module.keys():
+        for module_id in self.module.keys():  # noqa: SIM118 (MultiRLModule has keys(), no __iter__)
             module, params = self.rec_module(module_id), self.rec_params(module_id)
             if module.net2 is not None and not params.double_q:
                 module.polyak_update(params.tau)
@@ -133,6 +135,19 @@ class RecTorchLearner(TorchLearner):
             out["td_neg"] = losses.negative_td(q, neg, fwd_out[Q_NOW_MAIN], fwd_out[Q_NOW_TGT], params.gamma)
         return out
 
+    def compute_loss_for_module(
+        self, *, module_id: str, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
+    ) -> torch.Tensor:
+        """``mean(CE(a) [+ beta sum_g CE(a_g)] + w * (TD+ [+ sum TD-] [+ sum_g TD(a_g)]))``.
+
+        The TD sum is empty (0) without a Q head, so CE's loss is the supervised term alone.
+        """
+        params = config.params
+        terms = self.terms(module_id, params, batch, fwd_out)
+        loss = (self.supervised(terms, params) + params.q_loss_weight * self.td(terms)).mean()
+        self.log_terms(module_id, terms, loss)
+        return loss
+
     @staticmethod
     def supervised(terms: dict[str, torch.Tensor], params: RecRLParams) -> torch.Tensor:
         """``CE(a) + beta * sum_g CE(a_g)`` per row (the LEA term only when augmenting)."""
@@ -141,9 +156,10 @@ class RecTorchLearner(TorchLearner):
         return terms["ce"]
 
     @staticmethod
-    def td(terms: dict[str, torch.Tensor]) -> torch.Tensor:
-        """``TD+ [+ sum TD-] [+ sum_g TD(a_g)]`` per row: negatives and LE positives when present."""
-        return sum(terms[name] for name in ("td_pos", "td_neg", "lea_td") if name in terms)
+    def td(terms: dict[str, torch.Tensor]) -> torch.Tensor | float:
+        """``TD+ [+ sum TD-] [+ sum_g TD(a_g)]`` per row: negatives and LE positives when present (0 with no
+        Q head)."""
+        return sum((terms[name] for name in ("td_pos", "td_neg", "lea_td") if name in terms), 0.0)
 
     def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         state = super().get_state(*args, **kwargs)

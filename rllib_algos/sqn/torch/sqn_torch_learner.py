@@ -1,20 +1,13 @@
-"""SQN loss: CE + w * (TD of the logged transition [+ TD of the LE positives])."""
+"""SQN: CE + w * (TD of the logged transition [+ TD of the LE positives]), the shared default loss.
+
+The loss lives in :meth:`RecTorchLearner.compute_loss_for_module`; this algorithm differs from the others
+only by its params (see ``sqn.py``), so it keeps a named learner class without a copy of the loss.
+"""
 
 from __future__ import annotations
-
-from typing import Any
-
-import torch
 
 from learec.rllib_algos.common.torch.rec_torch_learner import RecTorchLearner
 
 
 class SQNTorchLearner(RecTorchLearner):
-    def compute_loss_for_module(
-        self, *, module_id: str, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
-    ) -> torch.Tensor:
-        params = config.params
-        terms = self.terms(module_id, params, batch, fwd_out)
-        loss = (self.supervised(terms, params) + params.q_loss_weight * self.td(terms)).mean()
-        self.log_terms(module_id, terms, loss)
-        return loss
+    """``mean(supervised + q_loss_weight * TD)`` with SQN's params."""
