@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +25,21 @@ from learec.rllib_algos.backbones.registry import BackboneConfig, build
 log = logging.getLogger(__name__)
 
 WEIGHTS, ITEMS, CONFIG, MANIFEST = "policy.safetensors", "items.json", "config.json", "manifest.json"
+REEXPORT = "export the policy again (`learec train` writes <out>/policy)"
+
+
+def _read_json(path: Path, kind: type) -> Any:
+    """``path`` parsed as JSON of type ``kind``; a ValueError naming the file otherwise."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc}); {REEXPORT}") from None
+    if not isinstance(value, kind):
+        raise ValueError(
+            f"{path}: expected a JSON {'object' if kind is dict else 'array'}, got {type(value).__name__}; "
+            f"{REEXPORT}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -60,12 +76,15 @@ class ExportedPolicy:
                 raise ValueError(
                     f"{path}: not an exported policy (missing {name}); export one with `learec train`"
                 )
-        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        raw_ids = [str(r) for r in json.loads((path / ITEMS).read_text(encoding="utf-8"))]
+        config = _read_json(path / CONFIG, dict)
+        manifest = _read_json(path / MANIFEST, dict)
+        raw_ids = [str(r) for r in _read_json(path / ITEMS, list)]
         digest = hashlib.sha256((path / WEIGHTS).read_bytes()).hexdigest()
         if digest != manifest.get("sha256", {}).get(WEIGHTS):
             raise ValueError(f"{path / WEIGHTS}: sha256 does not match manifest.json (corrupt or replaced)")
+        for key in ("n_items", "state_len", "backbone"):
+            if key not in config:
+                raise ValueError(f"{path / CONFIG}: missing {key!r}; {REEXPORT}")
         n_items = int(config["n_items"])
         if len(raw_ids) != n_items:
             raise ValueError(f"{path / ITEMS}: {len(raw_ids)} ids for {n_items} items")

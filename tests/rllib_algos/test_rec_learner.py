@@ -237,3 +237,22 @@ def test_config_rejects_inconsistent_params(algo: str, params: dict, match: str)
 def test_params_reject_bad_values() -> None:
     with pytest.raises(ValueError, match="gamma"):
         config_class("sqn")().training(gamma=1.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "match"),
+    [
+        ("config.json", "{not json", r"config\.json: not valid JSON"),
+        ("config.json", "{}", r"config\.json: missing 'n_items'"),
+        ("items.json", '{"0": "sku-0"}', r"items\.json: expected a JSON array"),
+    ],
+)
+def test_load_names_the_broken_file(
+    tmp_path: Path, raw_ids: list[str], name: str, text: str, match: str
+) -> None:
+    """A damaged export is a ValueError naming the file (the CLI prints it), never a KeyError traceback."""
+    _, learner = make_learner("ce")
+    out = export_policy(learner.rec_module(MID), tmp_path / "p", raw_ids, {"algo": "ce"})
+    (out / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        ExportedPolicy.load(out)
