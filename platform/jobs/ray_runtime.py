@@ -84,10 +84,3 @@ def quiet_ray_logs() -> None:
         return
     for name in ("ray", "ray.data", "ray.rllib", "ray.tune", "ray.serve"):
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def cluster_gpus() -> int:
-    """GPUs the connected cluster has (0 on a CPU-only machine)."""
-    import ray
-
-    return int(ray.cluster_resources().get("GPU", 0))
