@@ -37,6 +37,9 @@ app.add_typer(models_app, name="models")
 
 _state: dict[str, Any] = {"debug": False}
 
+# The run-level fields a single-stage command reads; --name/--runs-dir/--seed only mean something to `run`.
+RAY_OPTIONS = ("num_cpus", "ray_address")
+
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML file with any of the options below (CLI wins).")
 ]
@@ -83,7 +86,7 @@ def run(
 
 
 @sim_app.command("generate")
-@with_config_options(RunConfig, sections=("shop",))
+@with_config_options(RunConfig, sections=("shop",), top_level=())
 def sim_generate(
     out: Annotated[Path, typer.Option(help="Folder for events.parquet, items.parquet, sessions.parquet.")],
     config: ConfigOpt = None,
@@ -98,7 +101,7 @@ def sim_generate(
 
 
 @data_app.command("prepare")
-@with_config_options(RunConfig, sections=("data", "prep", "shop"))
+@with_config_options(RunConfig, sections=("data", "prep", "shop"), top_level=())
 def data_prepare(
     out: Annotated[Path, typer.Option(help="Folder for the prepared data (items, events, transitions).")],
     config: ConfigOpt = None,
@@ -152,7 +155,7 @@ def evaluate(
 
 
 @le_app.command("train")
-@with_config_options(RunConfig, sections=("le",))
+@with_config_options(RunConfig, sections=("le",), top_level=())
 def le_train(
     data: Annotated[Path, typer.Option(help="A prepared data folder (learec data prepare).")],
     out: Annotated[Path, typer.Option(help="Checkpoint folder to write.")],
@@ -169,7 +172,7 @@ def le_train(
 
 
 @le_app.command("eval")
-@with_config_options(RunConfig, sections=("data", "shop"))
+@with_config_options(RunConfig, sections=("data", "shop"), top_level=())
 def le_eval(
     le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
     data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
@@ -206,7 +209,7 @@ def models_get(
 
 
 @app.command("label")
-@with_config_options(RunConfig, sections=("labeling",))
+@with_config_options(RunConfig, sections=("labeling",), top_level=RAY_OPTIONS)
 def label(
     le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
     input: Annotated[Path, typer.Option(help="Transitions Parquet file or folder.")],
@@ -227,7 +230,7 @@ def label(
 
 
 @app.command("train")
-@with_config_options(RunConfig, sections=("train",))
+@with_config_options(RunConfig, sections=("train", "eval"), top_level=RAY_OPTIONS)
 def train(
     data: Annotated[Path, typer.Option(help="A prepared data folder (learec data prepare).")],
     out: Annotated[Path, typer.Option(help="Folder for the checkpoint, exported policy and metrics.")],

@@ -48,11 +48,15 @@ def _metavar(tp: Any) -> str:
 
 
 def config_options(
-    cls: type, sections: tuple[str, ...] | None = None, prefix: str = ""
+    cls: type,
+    sections: tuple[str, ...] | None = None,
+    prefix: str = "",
+    top_level: tuple[str, ...] | None = None,
 ) -> list[tuple[str, inspect.Parameter]]:
     """(dotted key, typer parameter) for every leaf field of ``cls``, recursing into nested sections.
 
-    ``sections`` limits which nested dataclass sections get options (None: all).
+    ``sections`` limits which nested dataclass sections get options and ``top_level`` which plain fields
+    of ``cls`` itself (None: all), so a command lists only the options it reads.
     """
     hints = typing.get_type_hints(cls)
     params: list[tuple[str, inspect.Parameter]] = []
@@ -62,6 +66,8 @@ def config_options(
         if _is_dataclass_type(tp):
             if sections is None or f.name in sections or prefix:
                 params.extend(config_options(tp, None, dotted + "."))
+            continue
+        if not prefix and top_level is not None and f.name not in top_level:
             continue
         flag = "--" + dotted.replace(".", "-").replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else None
@@ -88,9 +94,11 @@ def config_options(
 
 
 def with_config_options(
-    cls: type, sections: tuple[str, ...] | None = None
+    cls: type, sections: tuple[str, ...] | None = None, top_level: tuple[str, ...] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a command ``fn(overrides: dict[str, str], **own_params)`` with options for ``cls``.
+
+    ``sections`` and ``top_level`` select the options as in :func:`config_options`.
 
     The command's own parameters stay as declared; the generated ones are collected into ``overrides``
     (dotted key -> string) with unset options left out.
@@ -104,7 +112,7 @@ def with_config_options(
             for name, p in inspect.signature(fn).parameters.items()
             if name != "overrides"
         ]
-        generated = config_options(cls, sections)
+        generated = config_options(cls, sections, top_level=top_level)
         names = {p.name: dotted for dotted, p in generated}
 
         def command(**kwargs: Any) -> Any:

@@ -92,3 +92,17 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
     out = learec(*command, "--help")
     assert out.returncode == 0, out.stderr
     assert "Usage" in out.stdout
+
+
+def test_stage_commands_list_only_options_they_read() -> None:
+    """`learec train` has no --seed/--name/--runs-dir (only `run` reads them; train has --train-seed)."""
+    run_help = learec("run", "--help").stdout
+    assert all(f in run_help for f in ("--seed", "--runs-dir", "--num-cpus"))
+    train_help = learec("train", "--help")
+    assert train_help.returncode == 0, train_help.stderr
+    for flag in ("--train-seed", "--num-cpus", "--ray-address", "--eval-ks"):
+        assert flag in train_help.stdout
+    for flag in ("--seed ", "--name ", "--runs-dir "):
+        assert flag not in train_help.stdout
+    prepare_help = learec("data", "prepare", "--help").stdout
+    assert "--prep-seed" in prepare_help and "--seed " not in prepare_help
