@@ -97,7 +97,10 @@ class OnlineEvalConfig:
 class RunConfig:
     name: str = opt("shop", "run name: outputs go to <runs_dir>/<name>/")
     runs_dir: str = opt("runs", "folder holding all runs")
-    seed: int = opt(0, "seed for data generation, splits and the LE user subset")
+    seed: int = opt(
+        0,
+        "seed of the simulated users in the online evaluation (the shop, the split and the LE have their own: shop.seed, prep.seed, le.seed)",
+    )
     num_cpus: int | None = opt(None, "logical CPUs for local Ray; none: max(4, cores)")
     ray_address: str | None = opt(None, "connect to this Ray cluster instead of starting a local one")
     data: DataSourceConfig = opt(DataSourceConfig(), "where the logs come from")
