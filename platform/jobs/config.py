@@ -99,7 +99,8 @@ class RunConfig:
     runs_dir: str = opt("runs", "folder holding all runs")
     seed: int = opt(
         0,
-        "seed of the simulated users in the online evaluation (the shop, the split and the LE have their own: shop.seed, prep.seed, le.seed)",
+        "seed of the simulated users in the online evaluation; the shop, the split and the LE have their "
+        "own (shop.seed, prep.seed, le.seed)",
     )
     num_cpus: int | None = opt(None, "logical CPUs for local Ray; none: max(4, cores)")
     ray_address: str | None = opt(None, "connect to this Ray cluster instead of starting a local one")
