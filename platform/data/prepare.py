@@ -67,7 +67,8 @@ class PrepConfig:
     )
     split: Literal["random", "temporal", "leave_one_out"] = opt(
         "random",
-        "random: sessions at random (SQN); temporal: by session start time (leak-free); "
+        "random: sessions at random (SQN); temporal: by session start time (no train session starts "
+        "after a test one; sessions may still overlap in time); "
         "leave_one_out: last event test, second-to-last val, per session or user",
     )
     split_ratios: tuple[float, ...] = opt((0.8, 0.1, 0.1), "train, val, test shares (random and temporal)")

@@ -5,7 +5,8 @@ Input rows are grouped by session and sorted by time within a session (``preproc
 - ``random``: SQN's split, whole sessions drawn at random in ``ratios`` (8:1:1), seeded.
 - ``temporal``: whole sessions by START time. ``t_val`` and ``t_test`` are the session start times at the
   cumulative ratio quantiles (0.8, 0.9); train sessions start strictly before ``t_val``, test sessions at
-  or after ``t_test``, so no training session starts after a test session (leak-free). Ties at a
+  or after ``t_test``, so no training session starts after a test session (sessions that straddle the cut
+  may still overlap in time: split by end time for a strict cut). Ties at a
   threshold go to the later split, so the realised ratios can differ slightly from ``ratios``.
 - ``leave_one_out``: per sequence (session, or user for user-level logs), the last event is the test
   target, the one before the validation target, the rest train (RecBole/SASRec). Sequences with fewer
