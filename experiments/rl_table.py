@@ -1,6 +1,7 @@
 """Markdown tables for EXPERIMENTS.md from finished `learec run` folders.
 
-    python experiments/rl_table.py runs/shop_rl_gru4rec runs/shop_rl_sasrec > /tmp/tables.md
+    python experiments/rl_table.py runs/shop_rl > /tmp/tables.md
+    python experiments/rl_table.py runs/shop_rl --seeds 0      # the single-seed ablation
 
 One row per model (mean ± std over its seeds): HR@10/20 and NDCG@10/20 for purchases and clicks on the test
 split (full ranking), plus the simulator's online purchase rate when the run has one. Also prints the
@@ -32,10 +33,12 @@ def _val_ndcg(record: dict) -> float | None:
     return json.loads(path.read_text())["val"].get("ndcg@10/purchase")
 
 
-def table(run_dirs: list[Path]) -> str:
+def table(run_dirs: list[Path], seeds: set[int] | None = None) -> str:
     groups: dict[str, list[dict]] = {}
     for run in run_dirs:
         for r in load_results(run):
+            if seeds is not None and r["backbone"] != "-" and r["seed"] not in seeds:
+                continue
             name = r["model"] if r["backbone"] == "-" else f"{r['model']} ({r['backbone']})"
             if r["backbone"] == "-" and name in groups:
                 continue  # the popularity baseline appears once per run folder
@@ -62,7 +65,9 @@ def table(run_dirs: list[Path]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (runs/<name>)")
-    sys.stdout.write(table(parser.parse_args().runs))
+    parser.add_argument("--seeds", type=int, nargs="+", help="only these training seeds (default: all)")
+    args = parser.parse_args()
+    sys.stdout.write(table(args.runs, set(args.seeds) if args.seeds else None))
 
 
 if __name__ == "__main__":
