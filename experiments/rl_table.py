@@ -4,7 +4,8 @@
     python experiments/rl_table.py runs/shop_rl --seeds 0      # the single-seed ablation
 
 One row per model (mean ± std over its seeds): HR@10/20 and NDCG@10/20 for purchases and clicks on the test
-split (full ranking), plus the simulator's online purchase rate when the run has one. Also prints the
+split (full ranking), plus the simulator's online purchase rate (purchases per shown slate) and its
+expectation under the simulator's purchase model (lower variance) when the run has one. Also prints the
 validation NDCG@10 (purchase) so that choices can be made on validation, never on test.
 """
 
@@ -45,7 +46,7 @@ def table(run_dirs: list[Path], seeds: set[int] | None = None) -> str:
             groups.setdefault(name, []).append(r)
     online = any(r.get("online") for rs in groups.values() for r in rs)
     header = ["model", "seeds", *[c for _, c in COLUMNS], "val NDCG@10 p"] + (
-        ["online purchase rate"] if online else []
+        ["online purchase rate", "expected purchase rate"] if online else []
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, records in groups.items():
@@ -56,8 +57,9 @@ def table(run_dirs: list[Path], seeds: set[int] | None = None) -> str:
             format_mean_std(*aggregate_seeds([{"v": v} for v in vals])["v"], digits=3) if vals else "–"
         )
         if online:
-            on = aggregate_seeds([{"p": r["online"]["purchase_rate"]} for r in records])["p"]
-            cells.append(format_mean_std(*on, digits=3))
+            for key in ("purchase_rate", "expected_purchase_rate"):
+                on = aggregate_seeds([{"p": r["online"][key]} for r in records])["p"]
+                cells.append(format_mean_std(*on, digits=3))
         lines.append("| " + " | ".join([name, str(len(records)), *cells]) + " |")
     return "\n".join(lines) + "\n"
 
