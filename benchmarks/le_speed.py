@@ -102,7 +102,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     transitions, items = synthetic()
     results: dict[str, object] = {
-        "machine": {"cpu_threads": args.threads, "torch": torch.__version__, "python": platform.python_version()},
+        "machine": {
+            "cpu_threads": args.threads,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
         "data": {"items": N_ITEMS, "sessions": N_SESSIONS, "transitions": transitions.num_rows},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,8 +126,9 @@ def main() -> None:
         smol_dir = converted_dir("smollm2-135m", args.models_dir)
         if (smol_dir / "config.json").is_file():
             smol = LEConfig(
-                backbone="smollm2-135m", models_dir=args.models_dir, batch_size=8, steps=2, item_token_epochs=0,
-                heldout_pairs=16, user_fraction=0.02, infer_batch_size=32, threads=args.threads, lr=1e-3,
+                backbone="smollm2-135m", models_dir=args.models_dir, batch_size=8, steps=2,
+                item_token_epochs=0, heldout_pairs=16, user_fraction=0.02, infer_batch_size=32,
+                threads=args.threads, lr=1e-3,
             )  # fmt: skip
             started = time.perf_counter()
             ckpt = train_le(smol, transitions, items, Path(tmp) / "smol")

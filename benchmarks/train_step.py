@@ -141,11 +141,21 @@ def main() -> None:
     )
     report = {
         "benchmark": "train_step",
-        "setup": {"n_items": N_ITEMS, "rows": args.rows, "batch": BATCH, "backbone": "gru4rec",
-                  "hidden": HIDDEN, "algo": "sqn (double Q, two networks)", "iters": args.iters,
-                  "warmup": args.warmup, "torch_threads": threads, "cpus": os.cpu_count(),
-                  "python": platform.python_version(), "torch": torch.__version__,
-                  "load_avg_at_end": os.getloadavg()},
+        "setup": {
+            "n_items": N_ITEMS,
+            "rows": args.rows,
+            "batch": BATCH,
+            "backbone": "gru4rec",
+            "hidden": HIDDEN,
+            "algo": "sqn (double Q, two networks)",
+            "iters": args.iters,
+            "warmup": args.warmup,
+            "torch_threads": threads,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "load_avg_at_end": os.getloadavg(),
+        },
         "results": results,
         "goal": "rllib local learner >= 0.9x plain torch",
     }

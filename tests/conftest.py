@@ -13,8 +13,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["HOME"] = tempfile.mkdtemp(prefix="learec-home-")
 
 import pytest  # noqa: E402
-
 from support import REPO_ROOT  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def ray_cluster():

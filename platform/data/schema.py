@@ -125,6 +125,4 @@ def _compatible(got: pa.DataType, want: pa.DataType) -> bool:
     list_types = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list)
     if any(t(got) for t in list_types) and any(t(want) for t in list_types):
         return got.value_type == want.value_type
-    if pa.types.is_string(want) and pa.types.is_large_string(got):
-        return True
-    return False
+    return pa.types.is_string(want) and pa.types.is_large_string(got)

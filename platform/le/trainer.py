@@ -90,6 +90,7 @@ def train_le(
         optim = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
         losses = {"item_text": train_item_tokens(model, tok, texts, config, optim, rng, say)}
+
         # Early stopping on held-out pairs (fixed ones, from their own seed): the subset is small and
         # the LE overfits it (train pair accuracy ~0.95-1.0 vs ~0.8 held out without it).
         def validate() -> float:

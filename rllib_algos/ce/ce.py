@@ -21,7 +21,10 @@ class CEConfig(RecRLConfig):
         from learec.rllib_algos.ce.torch.ce_torch_learner import CETorchLearner
 
         self.learner_class_default = CETorchLearner
-        super().__init__(algo_class=algo_class or CE, params=RecRLParams(q_loss_weight=0.0))
+        super().__init__(
+            algo_class=algo_class or CE,
+            params=RecRLParams(q_loss_weight=0.0, n_negatives=0, lr_after_warmup=0.0),
+        )
 
     def validate(self) -> None:
         super().validate()

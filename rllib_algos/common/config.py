@@ -32,7 +32,9 @@ class RecRLConfig(AlgorithmConfig):
     def __init__(self, algo_class: type | None = None, params: RecRLParams | None = None) -> None:
         super().__init__(algo_class=algo_class)
         self._is_online = False  # private in RLlib; without it an EnvRunnerGroup is built (as MARWIL)
-        self.params = params or RecRLParams()
+        # The algorithm's own defaults fill every field a user's params leave at None.
+        self.default_params = params or RecRLParams(q_loss_weight=1.0, n_negatives=0, lr_after_warmup=0.0)
+        self.params = self.default_params
         self.le_state_dim = 0  # width of the le_state column, read from the data by the runner
         self.materialize_data = False
         # The connectors are stateless and negatives are drawn in the loss, so mapped rows can be cached.
@@ -49,9 +51,9 @@ class RecRLConfig(AlgorithmConfig):
         if params is not NotProvided:
             if not isinstance(params, RecRLParams):
                 raise ValueError(f"params must be a RecRLParams, got {type(params).__name__}")
-            self.params = params
+            self.params = params.with_defaults(self.default_params)
         if ours:
-            self.params = replace(self.params, **ours)
+            self.params = replace(self.params, **ours).with_defaults(self.default_params)
         self._sync_params()
         return self
 
@@ -67,6 +69,8 @@ class RecRLConfig(AlgorithmConfig):
     def validate(self) -> None:
         super().validate()
         self.params.validate()
+        if not self.params.resolved:
+            self._value_error("params has unset algorithm-specific fields; pass them through training()")
         if self.num_learners == 0 and not self.dataset_num_iters_per_learner:
             self._value_error("dataset_num_iters_per_learner must be set when num_learners is 0")
         if self.le_state_dim < 0:

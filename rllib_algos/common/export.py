@@ -76,8 +76,14 @@ def export_policy(
         save_file(tensors, str(tmp / WEIGHTS))
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
         (tmp / ITEMS).write_text(json.dumps([str(r) for r in raw_ids]) + "\n", encoding="utf-8")
-        cfg = {"algo": algo, "backbone": backbone, "n_items": n_items, "state_len": state_len,
-               "pad_id": n_items, "train": train}
+        cfg = {
+            "algo": algo,
+            "backbone": backbone,
+            "n_items": n_items,
+            "state_len": state_len,
+            "pad_id": n_items,
+            "train": train,
+        }
         cfg_text = json.dumps(cfg, indent=2, sort_keys=True, default=str) + "\n"
         (tmp / CONFIG).write_text(cfg_text, encoding="utf-8")
         manifest = {
@@ -89,7 +95,8 @@ def export_policy(
             "sha256": {WEIGHTS: digest},
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
-                                    encoding="utf-8")
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        )
     log.info("exported %s policy (%d items) to %s", algo, n_items, out_dir)
     return Path(out_dir)

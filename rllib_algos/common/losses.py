@@ -60,9 +60,7 @@ def negative_td(
     return (0.5 * (target - q_sa).pow(2)).sum(-1)
 
 
-def sample_negatives(
-    actions: torch.Tensor, n: int, n_items: int, generator: torch.Generator
-) -> torch.Tensor:
+def sample_negatives(actions: torch.Tensor, n: int, n_items: int, generator: torch.Generator) -> torch.Tensor:
     """``n`` uniform items per row, redrawn where equal to the row's positive; ``[B] -> [B, n]``."""
     if n_items < 2:
         raise ValueError(f"n_items must be >= 2 to sample negatives, got {n_items}")

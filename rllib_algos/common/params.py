@@ -6,6 +6,7 @@ The SQN-family defaults follow the public code of Xin et al. (SIGIR 2020, WSDM 2
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,9 @@ from learec.platform.common.fields import opt
 from learec.rllib_algos.backbones.registry import BackboneConfig
 
 LeState = Literal["none", "concat", "gate"]
+# Fields whose default differs per algorithm: None means "the algorithm's own", so an explicit value
+# equal to another algorithm's default is never silently replaced.
+ALGO_DEFAULT_FIELDS = ("q_loss_weight", "n_negatives", "lr_after_warmup")
 LeReward = Literal["none", "replace", "shape"]
 
 
@@ -24,8 +28,12 @@ class RecRLParams:
     lr: float = opt(0.005, "Adam learning rate (SQN PyTorch port 0.005; SNQN/SA2C papers 0.01)")
     batch_size: int = opt(256, "transitions per gradient step and learner")
     gamma: float = opt(0.5, "discount; sessions are short, the SQN papers use 0.5")
-    q_loss_weight: float = opt(1.0, "w in CE + w*TD; 0 gives the CE baseline")
-    n_negatives: int = opt(0, "uniform negatives per positive in TD, reward 0 (SNQN, SA2C: 10)")
+    q_loss_weight: float | None = opt(
+        None, "w in CE + w*TD; none: the algorithm's default (CE 0, the others 1)"
+    )
+    n_negatives: int | None = opt(
+        None, "uniform negatives per positive in TD, reward 0; none: the algorithm's (SQN 0, SNQN/SA2C 10)"
+    )
     double_q: bool = opt(
         True,
         "paper-faithful double Q: two networks, a coin flip per batch picks the one that learns and the "
@@ -38,7 +46,9 @@ class RecRLParams:
         "uses 15,000 (about 3 epochs of RetailRocket at batch 256); 2,000 is about 10 epochs of a 50k-row "
         "log, enough for the critic to rank actions before it weights the actor",
     )
-    lr_after_warmup: float = opt(0.0, "SA2C: learning rate after warm-up (paper 0.001); 0 keeps lr")
+    lr_after_warmup: float | None = opt(
+        None, "SA2C: learning rate after warm-up, 0 keeps lr; none: the algorithm's (SA2C 0.001, paper)"
+    )
     advantage_min: float = opt(0.0, "SA2C: lower clip of the advantage")
     advantage_max: float = opt(10.0, "SA2C: upper clip of the advantage")
     le_state: LeState = opt("none", "LE state hook: none, concat or gate fusion into the Q head's state")
@@ -67,15 +77,15 @@ class RecRLParams:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0.0 <= self.gamma < 1.0:
             raise ValueError(f"gamma must be in [0, 1), got {self.gamma}")
-        if self.q_loss_weight < 0:
+        if self.q_loss_weight is not None and self.q_loss_weight < 0:
             raise ValueError(f"q_loss_weight must be >= 0, got {self.q_loss_weight}")
-        if self.n_negatives < 0:
+        if self.n_negatives is not None and self.n_negatives < 0:
             raise ValueError(f"n_negatives must be >= 0, got {self.n_negatives}")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1], got {self.tau}")
         if self.warmup_steps < 0:
             raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
-        if self.lr_after_warmup < 0:
+        if self.lr_after_warmup is not None and self.lr_after_warmup < 0:
             raise ValueError(f"lr_after_warmup must be >= 0, got {self.lr_after_warmup}")
         if self.advantage_min > self.advantage_max:
             raise ValueError(
@@ -92,10 +102,20 @@ class RecRLParams:
         if self.grad_clip < 0:
             raise ValueError(f"grad_clip must be >= 0, got {self.grad_clip}")
 
+    def with_defaults(self, defaults: RecRLParams) -> RecRLParams:
+        """These params with each field left at None (``ALGO_DEFAULT_FIELDS``) taken from ``defaults``."""
+        unset = {name: getattr(defaults, name) for name in ALGO_DEFAULT_FIELDS if getattr(self, name) is None}
+        return dataclasses.replace(self, **unset) if unset else self
+
+    @property
+    def resolved(self) -> bool:
+        """Whether every algorithm-specific field has a value (true once an algorithm config holds them)."""
+        return all(getattr(self, name) is not None for name in ALGO_DEFAULT_FIELDS)
+
     @property
     def uses_q(self) -> bool:
         """Whether the Q head trains (CE sets q_loss_weight 0 and never runs it)."""
-        return self.q_loss_weight > 0
+        return bool(self.q_loss_weight)
 
     @property
     def uses_labels(self) -> bool:

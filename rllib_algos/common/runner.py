@@ -6,7 +6,6 @@ The entry point jobs, the CLI and Tune call. Ray must already be running (``init
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -43,30 +42,16 @@ class FitResult:
     metrics: dict[str, Any]  # final losses and, with a val_fn, the last validation metrics
 
 
-def algo_params(algo: str, params: RecRLParams) -> RecRLParams:
-    """``params`` with fields left at the shared default replaced by the algorithm's default."""
-    from learec.rllib_algos.registry import config_class
-
-    shared, own = RecRLParams(), config_class(algo)().params
-    changes = {
-        f.name: getattr(own, f.name)
-        for f in dataclasses.fields(RecRLParams)
-        if getattr(params, f.name) == getattr(shared, f.name)
-    }
-    return dataclasses.replace(params, **changes)
-
-
 def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len: int) -> Any:
     """The RLlib AlgorithmConfig of ``cfg`` over ``files``."""
     from learec.rllib_algos.registry import config_class
 
-    params = algo_params(cfg.algo, cfg.params)
+    config = config_class(cfg.algo)().training(params=cfg.params)  # None fields: the algorithm's defaults
+    params = config.params
     le_dim = check_input(files, params)
     obs_space, act_space = spaces(n_items, state_len)
     config = (
-        config_class(cfg.algo)()
-        .training(params=params)
-        .environment(observation_space=obs_space, action_space=act_space)
+        config.environment(observation_space=obs_space, action_space=act_space)
         .learners(
             num_learners=cfg.num_learners,
             num_cpus_per_learner=cfg.cpus_per_learner if cfg.num_learners else "auto",

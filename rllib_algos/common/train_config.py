@@ -32,8 +32,8 @@ class OfflineInput:
 class TrainConfig:
     """One RLlib training run.
 
-    ``params`` fields left at the shared :class:`RecRLParams` default take the algorithm's own default
-    (SNQN/SA2C's 10 negatives, CE's zero Q weight, SA2C's lr drop), so one params block serves all four.
+    ``params`` fields left at None take the algorithm's own default (SNQN/SA2C's 10 negatives, CE's zero
+    Q weight, SA2C's lr drop), so one params block serves all four; an explicit value is always kept.
     """
 
     algo: str = opt("sqn", "algorithm: ce, sqn, snqn, sa2c")

@@ -24,7 +24,10 @@ class SNQNConfig(RecRLConfig):
         from learec.rllib_algos.snqn.torch.snqn_torch_learner import SNQNTorchLearner
 
         self.learner_class_default = SNQNTorchLearner
-        super().__init__(algo_class=algo_class or SNQN, params=RecRLParams(n_negatives=10))
+        super().__init__(
+            algo_class=algo_class or SNQN,
+            params=RecRLParams(q_loss_weight=1.0, n_negatives=10, lr_after_warmup=0.0),
+        )
 
     def validate(self) -> None:
         super().validate()

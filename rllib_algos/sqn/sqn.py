@@ -25,7 +25,10 @@ class SQNConfig(RecRLConfig):
         from learec.rllib_algos.sqn.torch.sqn_torch_learner import SQNTorchLearner
 
         self.learner_class_default = SQNTorchLearner
-        super().__init__(algo_class=algo_class or SQN, params=RecRLParams())
+        super().__init__(
+            algo_class=algo_class or SQN,
+            params=RecRLParams(q_loss_weight=1.0, n_negatives=0, lr_after_warmup=0.0),
+        )
 
     def validate(self) -> None:
         super().validate()

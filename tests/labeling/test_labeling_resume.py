@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from learec.platform.common import atomic
+from learec.platform.labeling.parts import plan_parts
 from learec.platform.labeling.pipeline import (
     LabelingConfig,
     _exclusive,
@@ -14,7 +15,6 @@ from learec.platform.labeling.pipeline import (
     _pin_plan,
     _remove_temporaries,
 )
-from learec.platform.labeling.parts import plan_parts
 
 
 def test_a_second_writer_of_one_version_folder_is_refused(tmp_path) -> None:

@@ -31,7 +31,12 @@ def states() -> np.ndarray:
     [("ce", 0, {}), ("sqn", 0, LE_ON), ("snqn", 1, LE_ON), ("sa2c", 2, LE_ON)],
 )
 def test_fit_checkpoint_and_export(
-    ray_cluster, tiny_transitions: Path, raw_ids: list[str], tmp_path: Path, algo: str, num_learners: int,
+    ray_cluster,
+    tiny_transitions: Path,
+    raw_ids: list[str],
+    tmp_path: Path,
+    algo: str,
+    num_learners: int,
     switches: dict,
 ) -> None:
     """0, 1 and 2 learners finish (no deadlock on 2 cores); the export ranks like the checkpoint."""
@@ -46,8 +51,13 @@ def test_fit_checkpoint_and_export(
 
     result = fit(
         TrainConfig(algo=algo, params=params, iterations=2, num_learners=num_learners, eval_every=1),
-        tiny_transitions, N_ITEMS, STATE_LEN, tmp_path, raw_ids,
-        on_iteration=lambda it, losses: seen.append(it), val_fn=val_fn,
+        tiny_transitions,
+        N_ITEMS,
+        STATE_LEN,
+        tmp_path,
+        raw_ids,
+        on_iteration=lambda it, losses: seen.append(it),
+        val_fn=val_fn,
     )
     assert seen == [1, 2] and len(vals) == 2
     assert [it for it, _ in result.history] == [1, 2]

@@ -80,8 +80,17 @@ def test_learner_loss_matches_reference(algo: str, main_index: int) -> None:
     neg = losses.sample_negatives(a, p.n_negatives, N_ITEMS, g) if p.n_negatives else None
     clip = (p.advantage_min, p.advantage_max) if algo == "sa2c" else None
     ref = reference_loss(
-        net(main), net(tgt), batch[Columns.OBS], a, batch[Columns.REWARDS], batch[Columns.NEXT_OBS],
-        batch[Columns.TERMINATEDS], neg, p.gamma, p.q_loss_weight, clip,
+        net(main),
+        net(tgt),
+        batch[Columns.OBS],
+        a,
+        batch[Columns.REWARDS],
+        batch[Columns.NEXT_OBS],
+        batch[Columns.TERMINATEDS],
+        neg,
+        p.gamma,
+        p.q_loss_weight,
+        clip,
     )
     torch.testing.assert_close(loss, ref, atol=1e-5, rtol=0)
 
@@ -157,8 +166,15 @@ def test_lea_adds_k_positive_terms_to_the_loss() -> None:
     base = learner.compute_loss_for_module(module_id=MID, config=cfg0, batch=batch, fwd_out=fwd)
     aug = learner2.compute_loss_for_module(module_id=MID, config=cfg2, batch=batch, fwd_out=fwd)
     pos = batch[schema.LE_POS_ACTIONS][:, :2]
-    extra = losses.lea_terms(fwd[Columns.ACTION_DIST_INPUTS], fwd["q_values"], pos,
-                             fwd["q_values"].detach(), fwd["q_now_tgt"], 0.2, 0.5)
+    extra = losses.lea_terms(
+        fwd[Columns.ACTION_DIST_INPUTS],
+        fwd["q_values"],
+        pos,
+        fwd["q_values"].detach(),
+        fwd["q_now_tgt"],
+        0.2,
+        0.5,
+    )
     torch.testing.assert_close(aug, base + (0.5 * extra["lea_ce"] + extra["lea_td"]).mean())
 
 
