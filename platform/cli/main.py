@@ -142,15 +142,19 @@ def data_export_recbole(
 
 
 @app.command("eval")
+@with_config_options(RunConfig, sections=("eval",), top_level=())
 def evaluate(
     policy: Annotated[Path, typer.Option(help="An exported policy folder (runs/<name>/models/<m>/policy).")],
     data: Annotated[Path, typer.Option(help="The prepared data folder the policy was trained on.")],
     split: Annotated[str, typer.Option(help="val or test.")] = "test",
+    config: ConfigOpt = None,
+    overrides: dict[str, str] | None = None,
 ) -> None:
     """Full-ranking HR@k / NDCG@k of an exported policy, for clicks and purchases."""
     from learec.platform.jobs import evaluate as evaluate_job
 
-    metrics = evaluate_job.evaluate_exported(policy, data, split)
+    cfg = _config(config, overrides or {})
+    metrics = evaluate_job.evaluate_exported(policy, data, split, cfg.eval)
     console.print_metrics(metrics)
 
 

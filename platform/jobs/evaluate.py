@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from learec.platform.eval.protocol import EvalConfig
 
 
-def evaluate_exported(policy_dir: Path, data_dir: Path, split: str = "test") -> dict[str, float]:
+def evaluate_exported(
+    policy_dir: Path, data_dir: Path, split: str = "test", config: EvalConfig | None = None
+) -> dict[str, float]:
     from learec.platform.data.prepare import load_prepared
-    from learec.platform.eval.protocol import evaluate
+    from learec.platform.eval.protocol import EvalConfig, evaluate
     from learec.serve.policy import ExportedPolicy
 
     if split not in ("val", "test"):
@@ -19,4 +25,4 @@ def evaluate_exported(policy_dir: Path, data_dir: Path, split: str = "test") -> 
             f"the policy in {policy_dir} was trained on another item vocabulary than {data_dir}: "
             "evaluate it on the data folder it was trained on"
         )
-    return evaluate(policy.score, data.transitions(split), data.n_items)
+    return evaluate(policy.score, data.transitions(split), data.n_items, config or EvalConfig())

@@ -104,5 +104,7 @@ def test_stage_commands_list_only_options_they_read() -> None:
         assert flag in train_help.stdout
     for flag in ("--seed ", "--name ", "--runs-dir "):
         assert flag not in train_help.stdout
+    eval_help = learec("eval", "--help").stdout
+    assert "--eval-ks" in eval_help and "--train-seed" not in eval_help
     prepare_help = learec("data", "prepare", "--help").stdout
     assert "--prep-seed" in prepare_help and "--seed " not in prepare_help

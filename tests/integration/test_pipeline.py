@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from learec.platform.data import schema
+from learec.platform.eval.protocol import EvalConfig
+from learec.platform.jobs.evaluate import evaluate_exported
 from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import build_config
 from learec.platform.jobs.pipeline import load_results, run_pipeline
@@ -52,6 +54,11 @@ def test_run_pipeline_end_to_end_and_resume(ray_cluster, tmp_path: Path) -> None
     train_rows = pq.read_metadata(run / "data" / "transitions" / "train.parquet").num_rows
     assert labeled.num_rows == train_rows
     assert {schema.LE_STATE, schema.LE_REWARD, schema.LE_POS_ACTIONS} <= set(labeled.column_names)
+    # `learec eval` on an exported policy reproduces the run's offline figures, with its own cut-offs.
+    sqn = models["sqn-base-gru4rec-s0"]
+    again_eval = evaluate_exported(Path(sqn["export_dir"]), run / "data", "test", EvalConfig(ks=(10,)))
+    assert again_eval["ndcg@10/purchase"] == pytest.approx(sqn["offline"]["ndcg@10/purchase"], abs=1e-6)
+    assert "ndcg@20/purchase" not in again_eval
     report = (run / "report.md").read_text()
     for text in ("SQN+LEA (gru4rec)", "Most popular", "Language-model environment", "Labeling"):
         assert text in report
