@@ -7,7 +7,7 @@ Spearman with the true utility and precision@10), time the training and ``label(
 
     python experiments/le_quality.py [--datasets shop,movielens] [--backbones tiny,smollm2-135m]
         [--models-dir /work/models_cache] [--movielens ../shared/data/movielens-small]
-        [--smollm2-steps 300] [--out experiments/results/le_quality.json]
+        [--smollm2-steps 300] [--user-fraction 0.1] [--out experiments/results/le_quality.json]
 
 MovieLens is prepared with ``min_item_count=30`` (304 items) so that SmolLM2 trains on 2 CPU cores in
 minutes; the shop with ``learec run``'s defaults.
@@ -52,9 +52,11 @@ def _data(name: str, work: Path, movielens: Path):
     return prepare(raw, PrepConfig(min_item_count=30), work / "movielens"), None, None
 
 
-def _config(backbone: str, models_dir: str | None, smollm2_steps: int, threads: int) -> LEConfig:
+def _config(
+    backbone: str, models_dir: str | None, smollm2_steps: int, threads: int, user_fraction: float
+) -> LEConfig:
     if backbone == "tiny":
-        return LEConfig(threads=threads)
+        return LEConfig(threads=threads, user_fraction=user_fraction)
     # LoRA on a pretrained base; batch 8 keeps a step near 1 s on 2 cores.
     return LEConfig(
         backbone=backbone,
@@ -67,6 +69,7 @@ def _config(backbone: str, models_dir: str | None, smollm2_steps: int, threads: 
         eval_every=150,
         infer_batch_size=32,
         threads=threads,
+        user_fraction=user_fraction,
     )
 
 
@@ -115,6 +118,12 @@ def main() -> None:
     parser.add_argument("--movielens", type=Path, default=REPO.parent / "shared" / "data" / "movielens-small")
     parser.add_argument("--smollm2-steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--user-fraction",
+        type=float,
+        default=0.1,
+        help="LE user subset; results of other values go under '<backbone>@<fraction>'",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "le_quality.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -126,13 +135,16 @@ def main() -> None:
         for name in args.datasets.split(","):
             data, shop, logs = _data(name, Path(tmp), args.movielens)
             for backbone in args.backbones.split(","):
-                config = _config(backbone, args.models_dir, args.smollm2_steps, args.threads)
+                config = _config(
+                    backbone, args.models_dir, args.smollm2_steps, args.threads, args.user_fraction
+                )
                 res = run_one(data, shop, logs, config, Path(tmp) / f"{name}-{backbone}")
                 res["n_items"] = data.n_items
-                results.setdefault(name, {})[backbone] = res
+                key = backbone if args.user_fraction == 0.1 else f"{backbone}@{args.user_fraction:g}"
+                results.setdefault(name, {})[key] = res
                 atomic.write_json(results, args.out)
                 shown = {k: v for k, v in res.items() if "/" in k or "seconds" in k}
-                print(name, backbone, json.dumps(shown))
+                print(name, key, json.dumps(shown))
 
 
 if __name__ == "__main__":

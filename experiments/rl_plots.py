@@ -18,7 +18,11 @@ from learec.platform.eval.plots import grouped_bars
 from learec.platform.eval.protocol import aggregate_seeds
 from learec.platform.jobs.pipeline import load_results
 
-ORDER = ["Most popular", "CE", "SQN", "SQN+LE-state", "SQN+LE-reward", "SQN+LEA"]
+ORDER = [
+    "Most popular",
+    "CE",
+    *(f"{algo}{hook}" for algo in ("SQN", "SNQN", "SA2C") for hook in ("", "+LE-state", "+LE-reward", "+LEA")),
+]
 
 
 def panels(run_dir: Path, min_seeds: int) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
