@@ -7,7 +7,10 @@ Spearman with the true utility and precision@10), time the training and ``label(
 
     python experiments/le_quality.py [--datasets shop,movielens] [--backbones tiny,smollm2-135m]
         [--models-dir /work/models_cache] [--movielens ../shared/data/movielens-small]
-        [--smollm2-steps 300] [--user-fraction 0.1] [--out experiments/results/le_quality.json]
+        [--smollm2-steps 300] [--tiny-steps 600] [--user-fraction 0.1]
+        [--out experiments/results/le_quality.json]
+
+Results of a non-default --tiny-steps or --user-fraction are stored under ``tiny@s<steps>,f<fraction>``.
 
 MovieLens is prepared with ``min_item_count=30`` (304 items) so that SmolLM2 trains on 2 CPU cores in
 minutes; the shop with ``learec run``'s defaults.
@@ -52,25 +55,34 @@ def _data(name: str, work: Path, movielens: Path):
     return prepare(raw, PrepConfig(min_item_count=30), work / "movielens"), None, None
 
 
-def _config(
-    backbone: str, models_dir: str | None, smollm2_steps: int, threads: int, user_fraction: float
-) -> LEConfig:
+def _config(backbone: str, args: argparse.Namespace) -> LEConfig:
     if backbone == "tiny":
-        return LEConfig(threads=threads, user_fraction=user_fraction)
+        return LEConfig(threads=args.threads, user_fraction=args.user_fraction, steps=args.tiny_steps)
     # LoRA on a pretrained base; batch 8 keeps a step near 1 s on 2 cores.
     return LEConfig(
         backbone=backbone,
-        models_dir=models_dir,
+        models_dir=args.models_dir,
         batch_size=8,
-        steps=smollm2_steps,
+        steps=args.smollm2_steps,
         item_token_epochs=1,
         lr=1e-3,
         heldout_pairs=256,
         eval_every=150,
         infer_batch_size=32,
-        threads=threads,
-        user_fraction=user_fraction,
+        threads=args.threads,
+        user_fraction=args.user_fraction,
     )
+
+
+def _key(backbone: str, args: argparse.Namespace, defaults: argparse.Namespace) -> str:
+    """Result key: the backbone, plus the settings that differ from this script's defaults."""
+    steps = "tiny_steps" if backbone == "tiny" else "smollm2_steps"
+    changed = [
+        f"{tag}{getattr(args, name):g}"
+        for name, tag in ((steps, "s"), ("user_fraction", "f"))
+        if getattr(args, name) != getattr(defaults, name)
+    ]
+    return f"{backbone}@{','.join(changed)}" if changed else backbone
 
 
 def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
@@ -110,22 +122,25 @@ def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
     }
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="shop,movielens")
     parser.add_argument("--backbones", default=f"tiny,{SMOLLM2}")
     parser.add_argument("--models-dir", default=os.environ.get("LEAREC_MODELS_DIR"))
     parser.add_argument("--movielens", type=Path, default=REPO.parent / "shared" / "data" / "movielens-small")
     parser.add_argument("--smollm2-steps", type=int, default=300)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tiny-steps", type=int, default=LEConfig().steps)
     parser.add_argument(
-        "--user-fraction",
-        type=float,
-        default=0.1,
-        help="LE user subset; results of other values go under '<backbone>@<fraction>'",
+        "--user-fraction", type=float, default=LEConfig().user_fraction, help="LE user subset"
     )
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "le_quality.json")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    parser = _parser()
+    args, defaults = parser.parse_args(), parser.parse_args([])
     logging.basicConfig(level=logging.WARNING)
     os.environ["HF_HUB_OFFLINE"] = "1"
     torch.set_num_threads(args.threads)
@@ -135,12 +150,9 @@ def main() -> None:
         for name in args.datasets.split(","):
             data, shop, logs = _data(name, Path(tmp), args.movielens)
             for backbone in args.backbones.split(","):
-                config = _config(
-                    backbone, args.models_dir, args.smollm2_steps, args.threads, args.user_fraction
-                )
-                res = run_one(data, shop, logs, config, Path(tmp) / f"{name}-{backbone}")
+                key = _key(backbone, args, defaults)
+                res = run_one(data, shop, logs, _config(backbone, args), Path(tmp) / f"{name}-{key}")
                 res["n_items"] = data.n_items
-                key = backbone if args.user_fraction == 0.1 else f"{backbone}@{args.user_fraction:g}"
                 results.setdefault(name, {})[key] = res
                 atomic.write_json(results, args.out)
                 shown = {k: v for k, v in res.items() if "/" in k or "seconds" in k}
