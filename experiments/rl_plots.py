@@ -14,15 +14,11 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
+from rl_table import ORDER  # same folder: the table's row order
+
 from learec.platform.eval.plots import grouped_bars
 from learec.platform.eval.protocol import aggregate_seeds
 from learec.platform.jobs.pipeline import load_results
-
-ORDER = [
-    "Most popular",
-    "CE",
-    *(f"{algo}{hook}" for algo in ("SQN", "SNQN", "SA2C") for hook in ("", "+LE-state", "+LE-reward", "+LEA")),
-]
 
 
 def panels(run_dir: Path, min_seeds: int) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
