@@ -49,8 +49,12 @@ def grouped_bars(
     import numpy as np
 
     models = list(dict.fromkeys(m for series in panels.values() for bars in series.values() for m in bars))
-    fig = _figure(max(5.0, 1.2 + 0.9 * len(models)) * len(panels), 4.2)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    width_in = max(5.0, 1.2 + 0.9 * len(models))
+    # Side by side while the figure stays readable; stacked when many models make each panel wide.
+    stacked = width_in * len(panels) > 16
+    fig = _figure(width_in, 4.2 * len(panels)) if stacked else _figure(width_in * len(panels), 4.2)
+    grid = (len(panels), 1) if stacked else (1, len(panels))
+    axes = fig.subplots(*grid, squeeze=False).ravel()
     x = np.arange(len(models))
     for ax, (panel, series) in zip(axes, panels.items(), strict=True):
         width = 0.8 / max(1, len(series))
