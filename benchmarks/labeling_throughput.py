@@ -179,7 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=12000)
     parser.add_argument("--naive-rows", type=int, default=200)
-    parser.add_argument("--smollm2-rows", type=int, default=256)
+    parser.add_argument("--smollm2-rows", type=int, default=1024)
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
@@ -212,7 +212,7 @@ def main() -> None:
         ckpt, note = smollm2_checkpoint(work, args.items, rng)
         results["smollm2_135m"] = {"note": note}
         if ckpt is not None:
-            small = argparse.Namespace(**{**vars(args), "naive_rows": 16, "parts": 4})
+            small = argparse.Namespace(**{**vars(args), "naive_rows": 16, "parts": 8})
             table = synthetic_transitions(args.smollm2_rows, args.items, rng)
             results["smollm2_135m"].update(bench_model("smollm2", ckpt, table, small, work))
         print(json.dumps(results["smollm2_135m"], indent=2))
