@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 # Logical CPUs to announce on a small machine: more than the physical cores, so that long-lived actors
 # (learners, prelearners, actor pools, replicas) never reserve every CPU and starve Ray Data's read tasks.
 MIN_LOGICAL_CPUS = 4
+_local_cores: int | None = None  # set when init_ray starts a local cluster
 
 
 def default_env() -> dict[str, str]:
@@ -47,6 +48,7 @@ def init_ray(
     address = address or os.environ.get("RAY_ADDRESS")
     import ray
 
+    global _local_cores
     if ray.is_initialized():
         return ray
     env = {"env_vars": dict(default_env())}
@@ -55,10 +57,12 @@ def init_ray(
         env = {**env, **runtime_env, "env_vars": env_vars}
     if address:
         log.info("connecting to Ray at %s", address)
+        _local_cores = None
         ray.init(address=address, runtime_env=env, log_to_driver=False, configure_logging=False)
     else:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         cpus = num_cpus or max(MIN_LOGICAL_CPUS, os.cpu_count() or 1)
+        _local_cores = os.cpu_count() or 1
         log.info("starting local Ray with %d logical CPUs", cpus)
         ray.init(
             num_cpus=cpus,
@@ -73,6 +77,12 @@ def init_ray(
     ray.data.DataContext.get_current().enable_progress_bars = bool(os.environ.get("LEAREC_PROGRESS"))
     quiet_ray_logs()
     return ray
+
+
+def local_cores() -> int | None:
+    """The machine's cores when this process started a local Ray (which announces more logical CPUs than
+    that), else None: on a real cluster the announced CPUs are the cores."""
+    return _local_cores
 
 
 def quiet_ray_logs() -> None:

@@ -183,12 +183,12 @@ def _label_parts(
     """Run the Ray Data job over ``todo`` and write each part as soon as it is complete."""
     import ray
 
-    from learec.platform.jobs.ray_runtime import init_ray
+    from learec.platform.jobs.ray_runtime import init_ray, local_cores
     from learec.platform.labeling.source import PartsDatasource
 
     if not ray.is_initialized():
         init_ray()
-    plan = plan_resources(ray.cluster_resources(), config)
+    plan = plan_resources(ray.cluster_resources(), config, core_limit=local_cores())
     log.info("labeling pool: %s", plan)
     ds = ray.data.read_datasource(PartsDatasource(todo)).map_batches(
         Labeler,

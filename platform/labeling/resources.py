@@ -48,8 +48,14 @@ class PoolPlan:
         return args
 
 
-def plan_resources(cluster: Mapping[str, float], config: LabelingConfig) -> PoolPlan:
+def plan_resources(
+    cluster: Mapping[str, float], config: LabelingConfig, core_limit: int | None = None
+) -> PoolPlan:
     """Decide the actor pool for ``cluster`` (``ray.cluster_resources()``: ``{"CPU": 4.0, "GPU": 2.0}``).
+
+    ``core_limit``: the real cores behind a local cluster that announces more logical CPUs than it has
+    (``init_ray`` does, so that fractional requests fit); a CPU pool gets no more single-threaded actors
+    than that, since extra ones only time-slice the same cores and each holds an LE replica.
 
     Raises ValueError when the cluster cannot run labeling without hanging (fewer than two CPUs) or when
     ``config.device == "cuda"`` but the cluster has no GPU.
@@ -83,6 +89,8 @@ def plan_resources(cluster: Mapping[str, float], config: LabelingConfig) -> Pool
 
     per_actor = min(config.cpus_per_actor, spare)
     actors = int(min(cap, max(1, math.floor(spare / per_actor + 1e-9))))
+    if core_limit is not None:
+        actors = max(1, min(actors, core_limit))
     return PoolPlan(
         num_gpus_per_actor=None,
         num_cpus_per_actor=per_actor,

@@ -10,9 +10,9 @@ import pytest
 
 from learec.platform.data import schema
 from learec.platform.eval.protocol import EvalConfig
-from learec.platform.jobs.evaluate import evaluate_exported
 from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import build_config
+from learec.platform.jobs.evaluate import evaluate_exported
 from learec.platform.jobs.pipeline import load_results, run_pipeline
 
 TINY = {

@@ -31,6 +31,15 @@ def test_two_cpus_get_two_half_cpu_actors() -> None:
     assert (plan.max_actors, plan.num_cpus_per_actor) == (2, 0.5)
 
 
+def test_local_core_limit_caps_a_cpu_pool_but_not_a_gpu_pool() -> None:
+    # Local Ray on 2 cores announces 4 logical CPUs: without the limit, 6 half-CPU actors.
+    assert plan_resources({"CPU": 4.0}, LabelingConfig()).max_actors == 6
+    assert plan_resources({"CPU": 4.0}, LabelingConfig(), core_limit=2).max_actors == 2
+    assert plan_resources({"CPU": 4.0}, LabelingConfig(max_actors=1), core_limit=2).max_actors == 1
+    gpu = plan_resources({"CPU": 8.0, "GPU": 4.0}, LabelingConfig(), core_limit=2)
+    assert gpu.max_actors == 4 and gpu.num_gpus_per_actor == 1.0
+
+
 def test_one_cpu_is_refused_with_the_fix() -> None:
     with pytest.raises(ValueError, match="num_cpus >= 2"):
         plan_resources({"CPU": 1.0}, LabelingConfig())
