@@ -123,7 +123,7 @@ def bench_model(
     written = [(t, d) for t, d in stamps if d > 0]
     (t0, d0), (t1, d1) = written[0], written[-1]
     # Undefined when the parts land in one burst (too few batches per part to stream).
-    steady = (d1 - d0) / (t1 - t0) if t1 - t0 > 0.1 * pipeline_s else float("nan")
+    steady = (d1 - d0) / (t1 - t0) if t1 - t0 > 0.1 * pipeline_s else None
 
     figures = {
         "rows": n,
@@ -134,19 +134,24 @@ def bench_model(
         "naive_rows_per_s": round(m / naive_s, 2),
         "batched_rows_per_s": round(n / batched_s, 2),
         "pipeline_rows_per_s_end_to_end": round(n / pipeline_s, 2),
-        "pipeline_rows_per_s_steady": round(steady, 2),
+        "pipeline_rows_per_s_steady": None if steady is None else round(steady, 2),
         "pipeline_first_part_after_s": round(t0 - start, 2),
         "pipeline_wall_s": round(pipeline_s, 2),
         "pipeline_actors": report.actors,
         "pipeline_parts": report.parts_total,
         "pipeline_tokens_processed": report.tokens_processed,
         "pipeline_tokens_per_s": round(report.tokens_processed / pipeline_s, 1),
-        "per_actor_rows_per_s_steady": round(steady / report.actors, 2),
+        "per_actor_rows_per_s_steady": None if steady is None else round(steady / report.actors, 2),
     }
     for mode in ("end_to_end", "steady"):
         rate = figures[f"pipeline_rows_per_s_{mode}"]
-        figures[f"speedup_{mode}_vs_naive"] = round(rate / figures["naive_rows_per_s"], 2)
-        figures[f"ratio_{mode}_vs_batched"] = round(rate / figures["batched_rows_per_s"], 3)
+        defined = rate is not None  # steady is undefined when every part landed at once
+        figures[f"speedup_{mode}_vs_naive"] = (
+            round(rate / figures["naive_rows_per_s"], 2) if defined else None
+        )
+        figures[f"ratio_{mode}_vs_batched"] = (
+            round(rate / figures["batched_rows_per_s"], 3) if defined else None
+        )
     return figures
 
 

@@ -23,7 +23,7 @@ class CEConfig(RecRLConfig):
         self.learner_class_default = CETorchLearner
         super().__init__(
             algo_class=algo_class or CE,
-            params=RecRLParams(q_loss_weight=0.0, n_negatives=0, lr_after_warmup=0.0),
+            params=RecRLParams.algorithm_defaults(q_loss_weight=0.0),
         )
 
     def validate(self) -> None:

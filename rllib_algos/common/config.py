@@ -33,7 +33,7 @@ class RecRLConfig(AlgorithmConfig):
         super().__init__(algo_class=algo_class)
         self._is_online = False  # private in RLlib; without it an EnvRunnerGroup is built (as MARWIL)
         # The algorithm's own defaults fill every field a user's params leave at None.
-        self.default_params = params or RecRLParams(q_loss_weight=1.0, n_negatives=0, lr_after_warmup=0.0)
+        self.default_params = params or RecRLParams.algorithm_defaults()
         self.params = self.default_params
         self.le_state_dim = 0  # width of the le_state column, read from the data by the runner
         self.materialize_data = False

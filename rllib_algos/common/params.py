@@ -102,6 +102,12 @@ class RecRLParams:
         if self.grad_clip < 0:
             raise ValueError(f"grad_clip must be >= 0, got {self.grad_clip}")
 
+    @classmethod
+    def algorithm_defaults(cls, **overrides: float) -> RecRLParams:
+        """An algorithm's own defaults: the SQN family's ``ALGO_DEFAULT_FIELDS`` (Q weight 1, no negatives,
+        lr kept after warm-up) with ``overrides``."""
+        return cls(**{"q_loss_weight": 1.0, "n_negatives": 0, "lr_after_warmup": 0.0, **overrides})
+
     def with_defaults(self, defaults: RecRLParams) -> RecRLParams:
         """These params with each field left at None (``ALGO_DEFAULT_FIELDS``) taken from ``defaults``."""
         unset = {name: getattr(defaults, name) for name in ALGO_DEFAULT_FIELDS if getattr(self, name) is None}

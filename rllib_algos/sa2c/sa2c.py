@@ -26,7 +26,7 @@ class SA2CConfig(RecRLConfig):
         from learec.rllib_algos.sa2c.torch.sa2c_torch_learner import SA2CTorchLearner
 
         self.learner_class_default = SA2CTorchLearner
-        params = RecRLParams(q_loss_weight=1.0, n_negatives=10, lr_after_warmup=0.001)
+        params = RecRLParams.algorithm_defaults(n_negatives=10, lr_after_warmup=0.001)
         super().__init__(algo_class=algo_class or SA2C, params=params)
 
     def validate(self) -> None:

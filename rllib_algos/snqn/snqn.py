@@ -26,7 +26,7 @@ class SNQNConfig(RecRLConfig):
         self.learner_class_default = SNQNTorchLearner
         super().__init__(
             algo_class=algo_class or SNQN,
-            params=RecRLParams(q_loss_weight=1.0, n_negatives=10, lr_after_warmup=0.0),
+            params=RecRLParams.algorithm_defaults(n_negatives=10),
         )
 
     def validate(self) -> None:

@@ -27,7 +27,7 @@ class SQNConfig(RecRLConfig):
         self.learner_class_default = SQNTorchLearner
         super().__init__(
             algo_class=algo_class or SQN,
-            params=RecRLParams(q_loss_weight=1.0, n_negatives=0, lr_after_warmup=0.0),
+            params=RecRLParams.algorithm_defaults(),
         )
 
     def validate(self) -> None:
