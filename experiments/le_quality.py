@@ -7,10 +7,13 @@ Spearman with the true utility and precision@10), time the training and ``label(
 
     python experiments/le_quality.py [--datasets shop,movielens] [--backbones tiny,smollm2-135m]
         [--models-dir /work/models_cache] [--movielens ../shared/data/movielens-small]
-        [--smollm2-steps 300] [--tiny-steps 600] [--user-fraction 0.1]
-        [--out experiments/results/le_quality.json]
+        [--smollm2-steps 300] [--tiny-steps 600] [--user-fraction 0.1] [--seeds 0,1,2]
+        [--set history_pool=false ...] [--out experiments/results/le_quality.json]
 
-Results of a non-default --tiny-steps or --user-fraction are stored under ``tiny@s<steps>,f<fraction>``.
+Results of a non-default --tiny-steps, --user-fraction or --set are stored under a key that names them,
+e.g. ``tiny@s3000,f1`` or ``tiny@history_pool=False``. With several --seeds, each metric is the mean over
+the seeds (the seed draws the LE's init, user subset and negatives) with ``<metric>_std`` beside it and the
+per-seed figures under ``per_seed``; the test pairs are the same for every seed.
 
 MovieLens is prepared with ``min_item_count=30`` (304 items) so that SmolLM2 trains on 2 CPU cores in
 minutes; the shop with ``learec run``'s defaults.
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from learec.platform.common import atomic
 from learec.platform.data.prepare import PrepConfig, prepare
@@ -55,11 +59,13 @@ def _data(name: str, work: Path, movielens: Path):
     return prepare(raw, PrepConfig(min_item_count=30), work / "movielens"), None, None
 
 
-def _config(backbone: str, args: argparse.Namespace) -> LEConfig:
+def _config(backbone: str, args: argparse.Namespace, seed: int) -> LEConfig:
+    overrides = {**_overrides(args.set), "seed": seed}
     if backbone == "tiny":
-        return LEConfig(threads=args.threads, user_fraction=args.user_fraction, steps=args.tiny_steps)
+        base = LEConfig(threads=args.threads, user_fraction=args.user_fraction, steps=args.tiny_steps)
+        return dataclasses.replace(base, **overrides)
     # LoRA on a pretrained base; batch 8 keeps a step near 1 s on 2 cores.
-    return LEConfig(
+    base = LEConfig(
         backbone=backbone,
         models_dir=args.models_dir,
         batch_size=8,
@@ -72,6 +78,19 @@ def _config(backbone: str, args: argparse.Namespace) -> LEConfig:
         threads=args.threads,
         user_fraction=args.user_fraction,
     )
+    return dataclasses.replace(base, **overrides)
+
+
+def _overrides(pairs: list[str]) -> dict[str, object]:
+    """``["history_pool=false", "lr=1e-3"]`` -> LEConfig overrides (values parsed as YAML scalars)."""
+    fields = {f.name for f in dataclasses.fields(LEConfig)}
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in fields:
+            raise SystemExit(f"--set expects FIELD=VALUE with a LEConfig field, got {pair!r}")
+        out[name] = yaml.safe_load(value)
+    return out
 
 
 def _key(backbone: str, args: argparse.Namespace, defaults: argparse.Namespace) -> str:
@@ -82,6 +101,7 @@ def _key(backbone: str, args: argparse.Namespace, defaults: argparse.Namespace) 
         for name, tag in ((steps, "s"), ("user_fraction", "f"))
         if getattr(args, name) != getattr(defaults, name)
     ]
+    changed += [f"{k}={v}" for k, v in _overrides(args.set).items()]
     return f"{backbone}@{','.join(changed)}" if changed else backbone
 
 
@@ -122,6 +142,20 @@ def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
     }
 
 
+def _over_seeds(runs: list[dict]) -> dict:
+    """Mean (and ``_std``) of every numeric metric over seeds; the first run's config and trainable."""
+    out = {k: v for k, v in runs[0].items() if not isinstance(v, (int, float))}
+    for k, v in runs[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            vals = np.array([r[k] for r in runs], dtype=np.float64)
+            out[k] = round(float(vals.mean()), 4)
+            if "/" in k or k == "val_pair_acc":
+                out[f"{k}_std"] = round(float(vals.std()), 4)
+    out["config"] = {**runs[0]["config"], "seed": [r["config"]["seed"] for r in runs]}
+    out["per_seed"] = [{k: v for k, v in r.items() if k not in ("config", "trainable")} for r in runs]
+    return out
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="shop,movielens")
@@ -132,6 +166,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tiny-steps", type=int, default=LEConfig().steps)
     parser.add_argument(
         "--user-fraction", type=float, default=LEConfig().user_fraction, help="LE user subset"
+    )
+    parser.add_argument("--seeds", default="0", help="comma-separated LE seeds; metrics are their mean")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="LEConfig override (repeatable)"
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "le_quality.json")
@@ -151,7 +189,12 @@ def main() -> None:
             data, shop, logs = _data(name, Path(tmp), args.movielens)
             for backbone in args.backbones.split(","):
                 key = _key(backbone, args, defaults)
-                res = run_one(data, shop, logs, _config(backbone, args), Path(tmp) / f"{name}-{key}")
+                seeds = [int(s) for s in args.seeds.split(",")]
+                runs = [
+                    run_one(data, shop, logs, _config(backbone, args, s), Path(tmp) / f"{name}-{key}-{s}")
+                    for s in seeds
+                ]
+                res = _over_seeds(runs) if len(runs) > 1 else runs[0]
                 res["n_items"] = data.n_items
                 results.setdefault(name, {})[key] = res
                 atomic.write_json(results, args.out)

@@ -3,11 +3,14 @@
 Objective (our reconstruction of LEA, see notes/LEA.md §3):
 
     L_item = -Σ_k log p(w_k | <item_i>, "is:", w_<k)                     (item tokens, item text)
-    L_sm   = CE(softmax_j(<W s_t, e(j)> / τ), a⁺_t)                        (state model)
+    L_sm   = CE(softmax_j(<S_t, e(j)> / τ), a⁺_t)                          (state model)
     L_rm   = -log σ(r(s_t, a⁺) - r(s_t, a⁻)) + c · mean((r⁺ + r⁻)²)       (reward model, Bradley-Terry)
 
+with s_t the LM's last hidden state at the prompt's end and the state S_t = W s_t + U · mean_{i in
+history} e(i) (the U term only with ``history_pool``, on by default).
+
 What trains: on a pretrained base (SmolLM2, a local HF dir) LoRA adapters, the item-token rows
-(``trainable_token_indices``), the state projection W and the score head f; the base weights stay frozen.
+(``trainable_token_indices``), the state projections W (and U) and the score head f; the base weights stay frozen.
 On the random ``tiny`` base ``train_base`` (default on for tiny) trains every weight instead, because a
 random base has no knowledge to preserve.
 """
@@ -67,6 +70,10 @@ class LEConfig:
     )
     item_text_compose: bool = opt(
         False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"
+    )
+    history_pool: bool = opt(
+        True,
+        "state adds U·(mean item vector of the history), U learned from the identity (bag-of-items path)",
     )
     item_text_weight: float = opt(
         0.0, "weight of the item-text loss kept during the state/reward steps (keeps item tokens grounded)"

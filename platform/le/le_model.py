@@ -26,6 +26,7 @@ class Encoded:
     hidden: torch.Tensor  # [B, d] last-layer hidden state at the prompt's last token
     cache: Any  # transformers Cache over the prompt
     prompt: PromptBatch
+    history: torch.Tensor  # [B, H] the prompt's item ids, -1 where empty
 
 
 class LEModel(nn.Module):
@@ -38,11 +39,12 @@ class LEModel(nn.Module):
         reward_state_term: bool = False,
         sim_init: float = 0.0,
         text_ids: torch.Tensor | None = None,
+        history_pool: bool = False,
     ) -> None:
         super().__init__()
         self.lm = lm
         self.prompts = prompts
-        self.state_proj = StateProjection(hidden, item_dim)
+        self.state_proj = StateProjection(hidden, item_dim, history_pool)
         self.score_head = ScoreHead(hidden, sim_init if reward_state_term else 0.0)
         self.reward_state_term = bool(reward_state_term)
         # [n, Lt] token ids of each item's text (pad = -1): item vectors add their mean token embedding.
@@ -88,11 +90,17 @@ class LEModel(nn.Module):
         last = (prompt.lengths - 1).to(self.device)
         hidden = out.last_hidden_state[torch.arange(ids.shape[0], device=self.device), last]  # [B, d]
         self.tokens_processed += int(prompt.lengths.sum())
-        return Encoded(hidden, out.past_key_values, prompt)
+        history = torch.from_numpy(self.prompts.histories(states, lengths)[0]).to(self.device)
+        return Encoded(hidden, out.past_key_values, prompt, history)
 
     def state(self, enc: Encoded) -> torch.Tensor:
-        """W s_t: ``[B, e]``, the state in item-embedding space."""
-        return self.state_proj(enc.hidden)
+        """S_t = W s_t (+ U · mean item vector of the history): ``[B, e]``, the state in item-embedding space."""
+        pooled = None
+        if self.state_proj.history is not None:
+            real = (enc.history >= 0).to(enc.hidden.dtype)  # [B, H]
+            vecs = self.item_vectors(enc.history.clamp(min=0)) * real[..., None]  # [B, H, e]
+            pooled = vecs.sum(1) / real.sum(1, keepdim=True).clamp(min=1.0)
+        return self.state_proj(enc.hidden, pooled)
 
     def rewards(self, enc: Encoded, actions: torch.Tensor) -> torch.Tensor:
         """Raw rewards f(h(prompt ⊕ <item_a>)) (+ β·<W s_t, e(a)>) for ``actions [B, M]`` -> ``[B, M]``.

@@ -173,7 +173,14 @@ def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = 
     item_dim = int(lm.get_input_embeddings().weight.shape[1])
     text_ids = text_id_matrix(tok, texts, config.max_text_tokens) if config.item_text_compose else None
     model = LEModel(
-        lm, prompts, hidden, item_dim, config.reward_state_term, 1.0 / config.temperature, text_ids
+        lm,
+        prompts,
+        hidden,
+        item_dim,
+        config.reward_state_term,
+        1.0 / config.temperature,
+        text_ids,
+        config.history_pool,
     ).to(config.device)
     return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim)
 

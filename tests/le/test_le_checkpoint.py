@@ -77,3 +77,25 @@ def test_manifest_and_hash_stable_under_metrics(full_ckpt) -> None:
 def test_not_a_checkpoint_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ValueError, match="not an LE checkpoint"):
         LanguageEnvironment.load(tmp_path)
+
+
+def test_checkpoint_without_history_pool_loads_as_before(le_data, tmp_path) -> None:
+    """Manifests written before ``history_pool`` existed load without the pooled term."""
+    from le.toy_data import tiny_config
+
+    from learec.platform.le.trainer import train_le
+
+    ckpt = train_le(
+        tiny_config(history_pool=False, steps=5, eval_every=0),
+        le_data["train"],
+        le_data["items"],
+        tmp_path / "c",
+    )
+    a = transition_arrays(le_data["heldout"]).take(np.arange(8))
+    before = LanguageEnvironment.load(ckpt).reward(a.states, a.lengths, a.actions)
+    manifest = json.loads((ckpt / "manifest.json").read_text())
+    del manifest["config"]["history_pool"]
+    (ckpt / "manifest.json").write_text(json.dumps(manifest))
+    env = LanguageEnvironment.load(ckpt)
+    assert env.config.history_pool is False and env._model.state_proj.history is None
+    np.testing.assert_allclose(env.reward(a.states, a.lengths, a.actions), before, atol=1e-6)

@@ -107,3 +107,24 @@ def test_tokens_processed_counts_prompt_and_action_tokens(full_env, batch) -> No
     spent = full_env.tokens_processed - before
     # [bos] "history:" items " next:" per prompt plus one action token each
     assert spent >= 2 * 2 + int(np.minimum(batch.lengths[:2], 10).sum())
+
+
+def test_state_is_the_projection_plus_the_pooled_history(full_env, batch) -> None:
+    """S_t = W s_t + U · mean item vector of the prompt's history; padding and empty histories add nothing."""
+    import torch
+
+    model = full_env._model
+    assert model.state_proj.history is not None, "history_pool is the default"
+    with torch.no_grad():
+        enc = model.encode(batch.states, batch.lengths)
+        got = model.state(enc)
+        tail, n = model.prompts.histories(batch.states, batch.lengths)
+        vectors = model.item_vectors()
+        for b in range(len(batch)):
+            expected = model.state_proj.proj(enc.hidden[b])
+            if n[b]:
+                pooled = vectors[torch.from_numpy(tail[b][tail[b] >= 0])].mean(0)
+                expected = expected + model.state_proj.history(pooled)
+            torch.testing.assert_close(got[b], expected, atol=1e-5, rtol=1e-5)
+    empty = full_env.state(batch.states[:2], np.zeros(2, dtype=np.int64))
+    np.testing.assert_allclose(empty[0], empty[1], atol=1e-6)  # no history: the prompt alone
