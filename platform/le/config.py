@@ -10,7 +10,8 @@ with s_t the LM's last hidden state at the prompt's end and the state S_t = W s_
 history} e(i) (the U term only with ``history_pool``, on by default).
 
 What trains: on a pretrained base (SmolLM2, a local HF dir) LoRA adapters, the item-token rows
-(``trainable_token_indices``), the state projections W (and U) and the score head f; the base weights stay frozen.
+(``trainable_token_indices``), the state projections W (and U) and the score head f; the base weights
+stay frozen.
 On the random ``tiny`` base ``train_base`` (default on for tiny) trains every weight instead, because a
 random base has no knowledge to preserve.
 """

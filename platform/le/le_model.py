@@ -94,7 +94,7 @@ class LEModel(nn.Module):
         return Encoded(hidden, out.past_key_values, prompt, history)
 
     def state(self, enc: Encoded) -> torch.Tensor:
-        """S_t = W s_t (+ U · mean item vector of the history): ``[B, e]``, the state in item-embedding space."""
+        """S_t = W s_t (+ U · mean item vector of the history): ``[B, e]``, in item-embedding space."""
         pooled = None
         if self.state_proj.history is not None:
             real = (enc.history >= 0).to(enc.hidden.dtype)  # [B, H]
