@@ -57,7 +57,7 @@ class ExperimentConfig:
     lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant")
 
     def __post_init__(self) -> None:
-        from learec.rllib_algos.backbones.registry import names as backbone_names
+        from learec.rllib_algos.common.backbone_config import BACKBONE_NAMES  # no torch import
         from learec.rllib_algos.registry import ALGORITHMS  # names only, no import
 
         for algo in self.algos:
@@ -71,8 +71,8 @@ class ExperimentConfig:
                     f"experiment.variants: unknown variant {variant!r}; known: {', '.join(VARIANT_SWITCHES)}"
                 )
         for backbone in self.backbones:
-            if backbone not in backbone_names():
-                known = ", ".join(backbone_names())
+            if backbone not in BACKBONE_NAMES:
+                known = ", ".join(BACKBONE_NAMES)
                 raise ValueError(f"experiment.backbones: unknown backbone {backbone!r}; known: {known}")
         if not self.seeds:
             raise ValueError("experiment.seeds must list at least one seed")

@@ -74,7 +74,7 @@ class LEConfig:
     )
     history_pool: bool = opt(
         True,
-        "state adds U·(mean item vector of the history), U learned from the identity (bag-of-items path)",
+        "state adds U·(mean item vector of the history), U learned from a scaled identity (bag-of-items)",
     )
     item_text_weight: float = opt(
         0.0, "weight of the item-text loss kept during the state/reward steps (keeps item tokens grounded)"

@@ -4,8 +4,8 @@
 ``S_t = W s_t + U · mean_{i in history} e(i)``,  ``L_sm = CE(softmax_j(<S_t, e(j)> / τ), a⁺_t)``
 
 over every item token ``e(j)`` (a full softmax: cheap at <= ~20k items). The pooled term is a direct,
-bag-of-items path from each history item to the state (U starts at the identity, so the first guess is
-"items like the ones seen"); the LE subset is small (~1-2k transitions) and a decoder trained on it learns
+bag-of-items path from each history item to the state (U starts at a scaled identity: "items like the ones
+seen"); the LE subset is small (~1-2k transitions) and a decoder trained on it learns
 item-to-item relations much faster through this path than through attention alone (EXPERIMENTS.md).
 """
 
@@ -18,14 +18,24 @@ from torch import nn
 
 class StateProjection(nn.Module):
     """W: hidden size d -> item-embedding width e, plus (``history_pool``) U times the mean item vector of
-    the history, U starting at the identity."""
+    the history, U starting at a scaled identity."""
 
     def __init__(self, hidden: int, item_dim: int, history_pool: bool = False) -> None:
         super().__init__()
         self.proj = nn.Linear(hidden, item_dim)
         self.history = nn.Linear(item_dim, item_dim, bias=False) if history_pool else None
         if self.history is not None:
-            nn.init.eye_(self.history.weight)
+            nn.init.eye_(self.history.weight)  # rescaled by ``match_scale`` before training
+
+    @torch.no_grad()
+    def match_scale(self, item_vectors: torch.Tensor, temperature: float) -> None:
+        """U = α·I with α = τ / mean ||e(j)||², so that <U e(h), e(a)> / τ starts at the scale of a cosine.
+
+        A plain identity suits the tiny base (item rows of norm ~0.2) but swamps a pretrained one (SmolLM2's
+        rows have norm ~3: the pooled logits would start near 100)."""
+        if self.history is not None:
+            alpha = temperature / item_vectors.pow(2).sum(-1).mean().clamp(min=1e-8)
+            self.history.weight.copy_(torch.eye(self.history.weight.shape[0]) * alpha)
 
     def forward(self, hidden: torch.Tensor, pooled: torch.Tensor | None = None) -> torch.Tensor:
         out = self.proj(hidden)  # [B, d] -> [B, e]

@@ -304,6 +304,7 @@ def train_state_reward(
     With ``validate`` (held-out score, higher is better) and ``config.eval_every``, the trainable weights
     of the best evaluation (the initial ones included) are restored at the end (early stopping)."""
     index = InteractionIndex(train, n_items)
+    model.state_proj.match_scale(model.item_vectors().detach(), config.temperature)
     grounded = config.item_text_weight > 0 and tok is not None and texts is not None
     selecting = validate is not None and config.eval_every > 0
     trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from learec.platform.common.fields import opt
-from learec.rllib_algos.backbones.registry import BackboneConfig
+from learec.rllib_algos.common.backbone_config import BackboneConfig
 
 LeState = Literal["none", "concat", "gate"]
 # Fields whose default differs per algorithm: None means "the algorithm's own", so an explicit value

@@ -108,3 +108,10 @@ def test_stage_commands_list_only_options_they_read() -> None:
     assert "--eval-ks" in eval_help and "--train-seed" not in eval_help
     prepare_help = learec("data", "prepare", "--help").stdout
     assert "--prep-seed" in prepare_help and "--seed " not in prepare_help
+
+
+def test_cli_start_up_does_not_import_torch_or_ray() -> None:
+    """`learec --help` and config validation stay fast: torch and Ray load only in the commands that run."""
+    code = "import sys, learec.platform.cli.main; print(sorted({'torch', 'ray'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
