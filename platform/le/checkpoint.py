@@ -54,7 +54,7 @@ def read_manifest(ckpt_dir: Path) -> dict[str, Any]:
     manifest = json.loads(path.read_text())
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: format {manifest.get('format')!r} is not {FORMAT!r}; retrain the LE")
-    manifest["config"].setdefault("history_pool", False)  # written before the pooled state existed
+    manifest.setdefault("pools_history", False)  # written before the pooled state existed
     return manifest
 
 
@@ -162,7 +162,7 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
         int(manifest["item_dim"]),
         bool(manifest["config"].get("reward_state_term")),
         text_ids=text_ids,
-        history_pool=bool(manifest["config"]["history_pool"]),
+        history_pool=bool(manifest["pools_history"]),
     )
     heads = load_file(str(ckpt_dir / "heads.safetensors"))
     model.state_proj.load_state_dict(

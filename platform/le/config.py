@@ -72,9 +72,10 @@ class LEConfig:
     item_text_compose: bool = opt(
         False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"
     )
-    history_pool: bool = opt(
-        True,
-        "state adds U·(mean item vector of the history), U learned from a scaled identity (bag-of-items)",
+    history_pool: bool | None = opt(
+        None,
+        "state adds U·(mean item vector of the history), U learned from a scaled identity (bag-of-items); "
+        "default: yes on the tiny base, no on a pretrained one (it hurt SmolLM2 at 300 LoRA steps)",
     )
     item_text_weight: float = opt(
         0.0, "weight of the item-text loss kept during the state/reward steps (keeps item tokens grounded)"
@@ -144,3 +145,8 @@ class LEConfig:
     def trains_base(self) -> bool:
         """Whether every base weight trains (tiny default) or only LoRA + item rows + heads."""
         return self.is_tiny if self.train_base is None else bool(self.train_base)
+
+    @property
+    def pools_history(self) -> bool:
+        """Whether the state adds the pooled history term (``history_pool``; tiny default)."""
+        return self.is_tiny if self.history_pool is None else bool(self.history_pool)

@@ -1,5 +1,5 @@
 """State model: the LE's last hidden state s_t at the prompt's final token, projected by W, plus (with
-``le.history_pool``, the default) U times the mean item vector of the prompt's history:
+``le.history_pool``, the tiny base's default) U times the mean item vector of the prompt's history:
 
 ``S_t = W s_t + U · mean_{i in history} e(i)``,  ``L_sm = CE(softmax_j(<S_t, e(j)> / τ), a⁺_t)``
 

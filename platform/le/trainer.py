@@ -108,6 +108,7 @@ def train_le(
             "item_dim": built.item_dim,
             "hidden": built.hidden,
             "trains_base": config.trains_base,
+            "pools_history": config.pools_history,
             "trainable": built.trainable,
             "items": {
                 "count": n_items,
@@ -180,7 +181,7 @@ def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = 
         config.reward_state_term,
         1.0 / config.temperature,
         text_ids,
-        config.history_pool,
+        config.pools_history,
     ).to(config.device)
     return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim)
 

@@ -94,8 +94,8 @@ def test_checkpoint_without_history_pool_loads_as_before(le_data, tmp_path) -> N
     a = transition_arrays(le_data["heldout"]).take(np.arange(8))
     before = LanguageEnvironment.load(ckpt).reward(a.states, a.lengths, a.actions)
     manifest = json.loads((ckpt / "manifest.json").read_text())
-    del manifest["config"]["history_pool"]
+    del manifest["config"]["history_pool"], manifest["pools_history"]
     (ckpt / "manifest.json").write_text(json.dumps(manifest))
     env = LanguageEnvironment.load(ckpt)
-    assert env.config.history_pool is False and env._model.state_proj.history is None
+    assert env.manifest["pools_history"] is False and env._model.state_proj.history is None
     np.testing.assert_allclose(env.reward(a.states, a.lengths, a.actions), before, atol=1e-6)

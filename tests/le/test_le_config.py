@@ -28,6 +28,8 @@ def test_defaults_and_yaml_round_trip() -> None:
     cfg = from_dict(LEConfig, {"backbone": "tiny", "lora_targets": "q_proj,v_proj", "train_base": "false"})
     assert cfg.lora_targets == ("q_proj", "v_proj") and cfg.trains_base is False
     assert LEConfig().trains_base and not LEConfig(backbone="smollm2-135m").trains_base
+    assert LEConfig().pools_history and not LEConfig(backbone="smollm2-135m").pools_history
+    assert LEConfig(backbone="smollm2-135m", history_pool=True).pools_history
 
 
 def test_unknown_local_backbone_is_a_clear_error(tmp_path) -> None:

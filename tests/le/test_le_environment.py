@@ -114,7 +114,7 @@ def test_state_is_the_projection_plus_the_pooled_history(full_env, batch) -> Non
     import torch
 
     model = full_env._model
-    assert model.state_proj.history is not None, "history_pool is the default"
+    assert model.state_proj.history is not None, "history_pool is the tiny default"
     assert model.state_proj.history.weight.abs().sum() > 0, "U starts at zero and must train"
     with torch.no_grad():
         enc = model.encode(batch.states, batch.lengths)
