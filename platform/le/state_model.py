@@ -31,8 +31,8 @@ class StateProjection(nn.Module):
     def match_scale(self, item_vectors: torch.Tensor, temperature: float) -> None:
         """U = α·I with α = τ / mean ||e(j)||², so that <U e(h), e(a)> / τ starts at the scale of a cosine.
 
-        A plain identity suits the tiny base (item rows of norm ~0.2) but swamps a pretrained one (SmolLM2's
-        rows have norm ~3: the pooled logits would start near 100)."""
+        The item rows' scale depends on the backbone (mean ||e||² ≈ 0.3 on the tiny base, ≈ 1.1 on SmolLM2
+        after the item-token phase), so a fixed U would give the pooled term a different weight on each."""
         if self.history is not None:
             alpha = temperature / item_vectors.pow(2).sum(-1).mean().clamp(min=1e-8)
             self.history.weight.copy_(torch.eye(self.history.weight.shape[0]) * alpha)
