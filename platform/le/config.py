@@ -74,7 +74,7 @@ class LEConfig:
     )
     history_pool: bool | None = opt(
         None,
-        "state adds U·(mean item vector of the history), U learned from a scaled identity (bag-of-items); "
+        "state adds diag(u)·(mean item vector of the history), u learned from a constant (bag-of-items); "
         "default: yes on the tiny base, no on a pretrained one (it hurt SmolLM2 at 300 LoRA steps)",
     )
     item_text_weight: float = opt(

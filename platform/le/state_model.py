@@ -4,8 +4,8 @@
 ``S_t = W s_t + U · mean_{i in history} e(i)``,  ``L_sm = CE(softmax_j(<S_t, e(j)> / τ), a⁺_t)``
 
 over every item token ``e(j)`` (a full softmax: cheap at <= ~20k items). The pooled term is a direct,
-bag-of-items path from each history item to the state (U starts at a scaled identity: "items like the ones
-seen"); the LE subset is small (~1-2k transitions) and a decoder trained on it learns
+bag-of-items path from each history item to the state (U is diagonal and starts at a scaled identity:
+"items like the ones seen"); the LE subset is small (~1-2k transitions) and a decoder trained on it learns
 item-to-item relations much faster through this path than through attention alone (EXPERIMENTS.md).
 """
 
@@ -17,30 +17,31 @@ from torch import nn
 
 
 class StateProjection(nn.Module):
-    """W: hidden size d -> item-embedding width e, plus (``history_pool``) U times the mean item vector of
-    the history, U starting at a scaled identity."""
+    """W: hidden size d -> item-embedding width e, plus (``history_pool``) U = diag(u) times the mean item
+    vector of the history.
+
+    U is diagonal: e weights instead of e² give the pooled path less to overfit on the small user subset
+    (a full U scored a little lower on val on both datasets, EXPERIMENTS.md)."""
 
     def __init__(self, hidden: int, item_dim: int, history_pool: bool = False) -> None:
         super().__init__()
         self.proj = nn.Linear(hidden, item_dim)
-        self.history = nn.Linear(item_dim, item_dim, bias=False) if history_pool else None
-        if self.history is not None:
-            nn.init.eye_(self.history.weight)  # rescaled by ``match_scale`` before training
+        # u starts at ones; ``match_scale`` rescales it before training.
+        self.history = nn.Parameter(torch.ones(item_dim)) if history_pool else None
 
     @torch.no_grad()
     def match_scale(self, item_vectors: torch.Tensor, temperature: float) -> None:
-        """U = α·I with α = τ / mean ||e(j)||², so that <U e(h), e(a)> / τ starts at the scale of a cosine.
+        """u = α·1 with α = τ / mean ||e(j)||², so that <U e(h), e(a)> / τ starts at the scale of a cosine.
 
         The item rows' scale depends on the backbone (mean ||e||² ≈ 0.3 on the tiny base, ≈ 1.1 on SmolLM2
-        after the item-token phase), so a fixed U would give the pooled term a different weight on each."""
+        after the item-token phase), so a fixed u would give the pooled term a different weight on each."""
         if self.history is not None:
-            alpha = temperature / item_vectors.pow(2).sum(-1).mean().clamp(min=1e-8)
-            self.history.weight.copy_(torch.eye(self.history.weight.shape[0]) * alpha)
+            self.history.fill_(float(temperature / item_vectors.pow(2).sum(-1).mean().clamp(min=1e-8)))
 
     def forward(self, hidden: torch.Tensor, pooled: torch.Tensor | None = None) -> torch.Tensor:
         out = self.proj(hidden)  # [B, d] -> [B, e]
         if self.history is not None and pooled is not None:
-            out = out + self.history(pooled)
+            out = out + self.history * pooled
         return out
 
 
