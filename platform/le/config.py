@@ -6,11 +6,11 @@ Objective (our reconstruction of LEA, see notes/LEA.md §3):
     L_sm   = CE(softmax_j(<S_t, e(j)> / τ), a⁺_t)                          (state model)
     L_rm   = -log σ(r(s_t, a⁺) - r(s_t, a⁻)) + c · mean((r⁺ + r⁻)²)       (reward model, Bradley-Terry)
 
-with s_t the LM's last hidden state at the prompt's end and the state S_t = W s_t + U · mean_{i in
-history} e(i) (the U term only with ``history_pool``, on by default).
+with s_t the LM's last hidden state at the prompt's end and the state S_t = W s_t + diag(u) · mean_{i in
+history} e(i) (the pooled term only with ``history_pool``, on by default for the tiny base).
 
 What trains: on a pretrained base (SmolLM2, a local HF dir) LoRA adapters, the item-token rows
-(``trainable_token_indices``), the state projections W (and U) and the score head f; the base weights
+(``trainable_token_indices``), the state projections W (and u) and the score head f; the base weights
 stay frozen.
 On the random ``tiny`` base ``train_base`` (default on for tiny) trains every weight instead, because a
 random base has no knowledge to preserve.
