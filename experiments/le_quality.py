@@ -184,12 +184,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results["machine"] = {"cpu_threads": args.threads, "torch": torch.__version__}
+    seeds = [int(s) for s in args.seeds.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets.split(","):
             data, shop, logs = _data(name, Path(tmp), args.movielens)
             for backbone in args.backbones.split(","):
                 key = _key(backbone, args, defaults)
-                seeds = [int(s) for s in args.seeds.split(",")]
                 runs = [
                     run_one(data, shop, logs, _config(backbone, args, s), Path(tmp) / f"{name}-{key}-{s}")
                     for s in seeds

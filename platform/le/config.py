@@ -67,7 +67,7 @@ class LEConfig:
     sm_weight: float = opt(1.0, "weight of L_sm in the joint loss")
     rm_weight: float = opt(1.0, "weight of L_rm in the joint loss")
     reward_state_term: bool = opt(
-        True, "reward adds β·<W s_t, e(a)> (β learned, starts at 1/τ) to the head on the action token"
+        True, "reward adds β·<S_t, e(a)> (β learned, starts at 1/τ) to the head on the action token"
     )
     item_text_compose: bool = opt(
         False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"

@@ -90,7 +90,7 @@ class LanguageEnvironment:
         return [slice(s, s + size) for s in range(0, n, size)]
 
     def state(self, states: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """LE states ``W s_t``: float32 ``[B, state_dim]``."""
+        """LE states ``S_t`` (state_model.py): float32 ``[B, state_dim]``."""
         states, lengths = _inputs(states, lengths)
         out = []
         with torch.inference_mode():
@@ -129,7 +129,7 @@ class LanguageEnvironment:
             for sl in self._chunks(len(lengths)):
                 enc = self._model.encode(states[sl], lengths[sl])
                 ex = None if exclude is None else np.asarray(exclude, np.int64).reshape(len(lengths), -1)[sl]
-                it, rw = self._positives(enc, states[sl], lengths[sl], k, ex)
+                it, rw = self._positives(enc, k, ex)
                 items.append(it)
                 rewards.append(rw)
         return _cat(items, (0, k), np.int64), _cat(rewards, (0, k), np.float32)
@@ -150,9 +150,7 @@ class LanguageEnvironment:
             for sl in self._chunks(len(lengths)):
                 enc = self._model.encode(states[sl], lengths[sl])
                 st.append(self._model.state(enc).float().cpu().numpy())
-                it, _, logged = self._positives(
-                    enc, states[sl], lengths[sl], k, actions[sl, None], logged=actions[sl]
-                )
+                it, _, logged = self._positives(enc, k, actions[sl, None], logged=actions[sl])
                 pos.append(it)
                 rw.append(logged)
         return {
@@ -164,17 +162,14 @@ class LanguageEnvironment:
     def _positives(
         self,
         enc: Any,
-        states: np.ndarray,
-        lengths: np.ndarray,
         k: int,
         exclude: np.ndarray | None,
         logged: np.ndarray | None = None,
     ) -> Any:
-        """Candidates by <W s_t, e(j)>, then one cached step scoring [logged action?, candidates]."""
+        """Candidates by <S_t, e(j)>, then one cached step scoring [logged action?, candidates]."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        tail, n = self._model.prompts.histories(states, lengths)
-        mask = exclusion_mask(tail, exclude, self.n_items)  # [b, n_items] True = excluded
+        mask = exclusion_mask(enc.prompt.history, exclude, self.n_items)  # [b, n_items] True = excluded
         available = int((~mask).sum(1).min()) if len(mask) else self.n_items
         if available < k:
             raise ValueError(

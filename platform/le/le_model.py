@@ -26,7 +26,6 @@ class Encoded:
     hidden: torch.Tensor  # [B, d] last-layer hidden state at the prompt's last token
     cache: Any  # transformers Cache over the prompt
     prompt: PromptBatch
-    history: torch.Tensor  # [B, H] the prompt's item ids, -1 where empty
 
 
 class LEModel(nn.Module):
@@ -90,20 +89,20 @@ class LEModel(nn.Module):
         last = (prompt.lengths - 1).to(self.device)
         hidden = out.last_hidden_state[torch.arange(ids.shape[0], device=self.device), last]  # [B, d]
         self.tokens_processed += int(prompt.lengths.sum())
-        history = torch.from_numpy(self.prompts.histories(states, lengths)[0]).to(self.device)
-        return Encoded(hidden, out.past_key_values, prompt, history)
+        return Encoded(hidden, out.past_key_values, prompt)
 
     def state(self, enc: Encoded) -> torch.Tensor:
         """S_t = W s_t (+ U · mean item vector of the history): ``[B, e]``, in item-embedding space."""
         pooled = None
         if self.state_proj.history is not None:
-            real = (enc.history >= 0).to(enc.hidden.dtype)  # [B, H]
-            vecs = self.item_vectors(enc.history.clamp(min=0)) * real[..., None]  # [B, H, e]
+            history = torch.from_numpy(enc.prompt.history).to(self.device)  # [B, H], -1 where empty
+            real = (history >= 0).to(enc.hidden.dtype)
+            vecs = self.item_vectors(history.clamp(min=0)) * real[..., None]  # [B, H, e]
             pooled = vecs.sum(1) / real.sum(1, keepdim=True).clamp(min=1.0)
         return self.state_proj(enc.hidden, pooled)
 
     def rewards(self, enc: Encoded, actions: torch.Tensor) -> torch.Tensor:
-        """Raw rewards f(h(prompt ⊕ <item_a>)) (+ β·<W s_t, e(a)>) for ``actions [B, M]`` -> ``[B, M]``.
+        """Raw rewards f(h(prompt ⊕ <item_a>)) (+ β·<S_t, e(a)>) for ``actions [B, M]`` -> ``[B, M]``.
 
         Consumes ``enc.cache`` (it is repeated in place), so call once per ``encode``.
         """

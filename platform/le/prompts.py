@@ -19,6 +19,7 @@ class PromptBatch:
     input_ids: torch.Tensor  # [B, T] right-padded
     attention_mask: torch.Tensor  # [B, T] 1 on real tokens
     lengths: torch.Tensor  # [B] real tokens per prompt; the state is read at lengths - 1
+    history: np.ndarray  # [B, H] the prompt's item ids, right-aligned, -1 where empty (see ``histories``)
 
 
 class PromptBuilder:
@@ -76,5 +77,5 @@ class PromptBuilder:
         ids[srows, scols] = np.tile(self.suffix, b)
         mask = (np.arange(width)[None, :] < total[:, None]).astype(np.int64)
         return PromptBatch(
-            torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(total.astype(np.int64))
+            torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(total.astype(np.int64)), tail
         )

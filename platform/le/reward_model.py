@@ -1,6 +1,6 @@
 """Reward model: a score head f on the LE's hidden state at the appended action token.
 
-``r(s, a) = w·h(prompt ⊕ <item_a>) + b + β·<W s_t, e(a)>``: a linear head on the action token's hidden
+``r(s, a) = w·h(prompt ⊕ <item_a>) + b + β·<S_t, e(a)>``: a linear head on the action token's hidden
 state plus (``le.reward_state_term``) a learned multiple β of the state model's similarity, so that the
 reward can reuse the item-token embeddings (learned from item text and the full-softmax L_sm).
 

@@ -46,7 +46,7 @@ class StateProjection(nn.Module):
 
 
 def item_scores(state: torch.Tensor, item_emb: torch.Tensor) -> torch.Tensor:
-    """<W s_t, e(j)> for every item: ``[B, e] x [n, e] -> [B, n]``."""
+    """<S_t, e(j)> for every item: ``[B, e] x [n, e] -> [B, n]``."""
     return state @ item_emb.T
 
 
