@@ -18,12 +18,19 @@ class OfflineInput:
     prelearner_cpus: float = opt(0.5, "CPUs each OfflinePreLearner actor reserves")
     num_prelearners: int = opt(0, "OfflinePreLearner actors; 0 means max(1, num_learners)")
     shuffle_buffer: int = opt(0, "rows in the local shuffle buffer of the batch iterator; 0 reads in order")
+    read_cpus: float | None = opt(
+        None,
+        "CPUs each Ray Data read task requests; none: Ray's default (1). Inside a Tune trial's placement "
+        "group a full CPU exceeds Ray Data's per-operator budget and the read never starts",
+    )
 
     def __post_init__(self) -> None:
         if self.prelearner_cpus <= 0:
             raise ValueError(f"prelearner_cpus must be > 0, got {self.prelearner_cpus}")
         if self.num_prelearners < 0:
             raise ValueError(f"num_prelearners must be >= 0, got {self.num_prelearners}")
+        if self.read_cpus is not None and self.read_cpus <= 0:
+            raise ValueError(f"read_cpus must be > 0, got {self.read_cpus}")
         if self.shuffle_buffer < 0:
             raise ValueError(f"shuffle_buffer must be >= 0, got {self.shuffle_buffer}")
 
