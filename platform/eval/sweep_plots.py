@@ -52,7 +52,9 @@ def metric_vs_params(
     return _save(fig, path)
 
 
-def trial_curves(curves: Mapping[str, Sequence[tuple[int, float]]], max_t: int, metric: str, path: Path) -> Path:
+def trial_curves(
+    curves: Mapping[str, Sequence[tuple[int, float]]], max_t: int, metric: str, path: Path
+) -> Path:
     """``metric`` against training iterations, one line per trial; a cross marks where ASHA stopped one."""
     fig = _figure(7.0, 4.2)
     ax = fig.subplots()

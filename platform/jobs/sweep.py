@@ -48,32 +48,34 @@ class TrialResources:
 
 
 def trial_resources(spec: SweepSpec, cluster: Mapping[str, float]) -> TrialResources:
-    """Bundles for the trial process, its remote learners, its OfflinePreLearner actors and Ray Data reads.
+    """One bundle per trial: its process, remote learners, OfflinePreLearner actors and Ray Data's tasks.
 
-    Tune runs a trial's child actors and tasks inside the trial's placement group, so the group must hold
-    the offline data pipeline too: without the data bundle the read task never gets a CPU (RAY_NOTES §5).
+    The trial pins Ray Data to its placement group (``sweep_trial.keep_data_in_trial_group``), so the group
+    must hold the whole offline pipeline; without the data share the file listing never gets a CPU
+    (RAY_NOTES §5). A single bundle, because with several the prelearner actor can take the bundle the
+    1-CPU listing task needed, and that trial waits forever.
     """
     train, sweep = spec.run.train, spec.sweep
     gpus = float(cluster.get("GPU", 0.0))
-    head: dict[str, float] = {"CPU": sweep.trial_cpus}
-    if gpus > 0 and sweep.gpus_per_trial > 0:
-        head["GPU"] = sweep.gpus_per_trial
     prelearners = train.data.num_prelearners or max(1, train.num_learners)
-    bundles = [head]
-    bundles += [{"CPU": train.cpus_per_learner} for _ in range(train.num_learners)]
-    bundles += [{"CPU": train.data.prelearner_cpus} for _ in range(prelearners)]
-    bundles.append({"CPU": sweep.data_cpus})
-    per_trial = sum(b["CPU"] for b in bundles)
-    fits = math.floor(float(cluster.get("CPU", 1.0)) / per_trial + 1e-9)
-    if "GPU" in head:
-        fits = min(fits, math.floor(gpus / head["GPU"] + 1e-9))
+    cpus = (
+        sweep.trial_cpus
+        + train.num_learners * train.cpus_per_learner
+        + prelearners * train.data.prelearner_cpus
+        + sweep.data_cpus
+    )
+    bundle: dict[str, float] = {"CPU": cpus}
+    fits = math.floor(float(cluster.get("CPU", 1.0)) / cpus + 1e-9)
+    if gpus > 0 and sweep.gpus_per_trial > 0:
+        bundle["GPU"] = sweep.gpus_per_trial
+        fits = min(fits, math.floor(gpus / sweep.gpus_per_trial + 1e-9))
     if fits < 1:
         raise ValueError(
-            f"one trial needs {per_trial:g} CPUs but the cluster has {cluster.get('CPU', 0):g}: lower "
+            f"one trial needs {cpus:g} CPUs but the cluster has {cluster.get('CPU', 0):g}: lower "
             "sweep.trial_cpus / sweep.data_cpus or start Ray with more logical CPUs (--num-cpus)"
         )
     wanted = sweep.max_concurrent or fits
-    return TrialResources(tuple(bundles), max(1, min(wanted, fits)))
+    return TrialResources((bundle,), max(1, min(wanted, fits)))
 
 
 def trial_fixed(spec: SweepSpec) -> dict[str, Any]:
@@ -98,9 +100,14 @@ def prepare_inputs(spec: SweepSpec, progress: Progress) -> tuple[Path, Path | No
     from learec.platform.jobs.run_dir import RunDir
 
     run, sweep = spec.run, spec.sweep
-    needs_labels = any(
-        spec.run_config({d.key: v}).train.params.uses_labels for d in spec.dimensions for v in d.candidates()
-    ) or run.train.params.uses_labels
+    needs_labels = (
+        any(
+            spec.run_config({d.key: v}).train.params.uses_labels
+            for d in spec.dimensions
+            for v in d.candidates()
+        )
+        or run.train.params.uses_labels
+    )
     if sweep.prepared:
         data_root = Path(sweep.prepared)
         if needs_labels and not sweep.labels:
@@ -186,10 +193,10 @@ def run_sweep(
     from ray import tune
 
     from learec.platform.common import atomic
+    from learec.platform.jobs import sweep_trial
     from learec.platform.jobs.config_file import dump_yaml
     from learec.platform.jobs.ray_runtime import init_ray
     from learec.platform.jobs.sweep_results import finish_sweep
-    from learec.platform.jobs import sweep_trial
     from learec.platform.jobs.sweep_trial import TrialContext, run_trial
 
     progress = progress or (lambda task, done, total: None)
@@ -205,7 +212,9 @@ def run_sweep(
     data_root, labels = prepare_inputs(spec, progress)
     init_ray(num_cpus=spec.run.num_cpus, address=address or spec.run.ray_address)
     resources = trial_resources(spec, ray.cluster_resources())
-    say(f"{spec.sweep.num_samples} trials, {resources.max_concurrent} at a time, {resources.cpus:g} CPUs each")
+    say(
+        f"{spec.sweep.num_samples} trials, {resources.max_concurrent} at a time, {resources.cpus:g} CPUs each"
+    )
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_text(dump_yaml({**spec.fixed, "sweep": _sweep_section(spec)}), out / "sweep.yaml")
     ctx = TrialContext(trial_fixed(spec), str(data_root), str(labels) if labels else None)
@@ -223,7 +232,11 @@ def run_sweep(
     grid = tuner.fit()
     errors = [r for r in grid if r.error is not None]
     if errors:
-        raise RuntimeError(f"{len(errors)} trial(s) failed; first: {errors[0].error}")
+        first = str(errors[0].error).strip().splitlines()[-1]
+        raise ValueError(
+            f"{len(errors)} trial(s) failed (first: {first}); see {errors[0].path}/error.txt, fix it and "
+            "rerun with --resume"
+        )
     say("writing the results table, best config, plots and policy; test metrics of the best config")
     return finish_sweep(spec, grid, out, Path(data_root), labels, progress)
 

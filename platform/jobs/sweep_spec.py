@@ -48,7 +48,9 @@ class SweepConfig:
     """How Tune searches; the search space itself is ``space`` (see the module docstring)."""
 
     name: str | None = opt(None, "sweep folder under runs/<name>/sweeps/; none: the file's stem")
-    space: Any = opt(None, "dotted run-config key -> {loguniform|uniform|quniform|randint|choice|grid: [...]}")
+    space: Any = opt(
+        None, "dotted run-config key -> {loguniform|uniform|quniform|randint|choice|grid: [...]}"
+    )
     metric: str = opt("val/ndcg@10/purchase", "validation metric ASHA and the best trial use (never a loss)")
     mode: Literal["max", "min"] = opt("max", "whether a larger metric is better")
     num_samples: int = opt(8, "trials to sample (each grid point is tried this many times)")
@@ -67,7 +69,9 @@ class SweepConfig:
     gpus_per_trial: float = opt(1.0, "GPUs per trial when the cluster has GPUs (ignored without)")
     test_seeds: tuple[int, ...] = opt((0, 1, 2), "seeds the best config is retrained with for test metrics")
     prepared: str | None = opt(None, "prepared data folder; none: prepare it like `learec run` into the run")
-    labels: str | None = opt(None, "labeled transitions folder; none: train the LE and label like `learec run`")
+    labels: str | None = opt(
+        None, "labeled transitions folder; none: train the LE and label like `learec run`"
+    )
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
@@ -81,7 +85,9 @@ class SweepConfig:
         if self.trial_cpus <= 0 or self.gpus_per_trial < 0:
             raise ValueError("sweep.trial_cpus must be > 0 and sweep.gpus_per_trial >= 0")
         if self.data_cpus < 1:
-            raise ValueError(f"sweep.data_cpus must be >= 1 (Ray Data lists files with 1 CPU), got {self.data_cpus}")
+            raise ValueError(
+                f"sweep.data_cpus must be >= 1 (Ray Data lists files with 1 CPU), got {self.data_cpus}"
+            )
         if not self.test_seeds:
             raise ValueError("sweep.test_seeds must list at least one seed")
         if self.name is not None and (not self.name or "/" in self.name or self.name.startswith(".")):

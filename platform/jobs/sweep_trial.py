@@ -1,4 +1,4 @@
-"""One Tune trial: the run config with the sampled values, trained by the same ``Training`` as ``learec train``.
+"""One Tune trial: the run config with the sampled values, trained by the ``Training`` of ``learec train``.
 
 The trial validates every ``train.eval_every`` iterations on the **val** split (the test split is never
 read during a sweep), reports HR/NDCG@k for clicks and purchases as ``val/<metric>@<k>/<event>`` next
@@ -94,7 +94,9 @@ def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
     data = load_prepared(Path(ctx.data_root))
     labels = Path(ctx.labels_dir) if ctx.labels_dir and cfg.train.params.uses_labels else None
     trial_dir = Path(tune.get_context().get_trial_dir())
-    training = Training(cfg.train, _train_inputs(data, labels), data.n_items, data.state_len, trial_dir / "rllib")
+    training = Training(
+        cfg.train, _train_inputs(data, labels), data.n_items, data.state_len, trial_dir / "rllib"
+    )
     try:
         checkpoint = tune.get_checkpoint()
         if checkpoint is not None:
