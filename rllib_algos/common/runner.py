@@ -49,7 +49,7 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
 
     config = config_class(cfg.algo)().training(params=cfg.params, algo_params=cfg.algo_params)
     params = config.params
-    le_dim = check_input(files, params)
+    le_state_dim = check_input(files, params)
     obs_space, act_space = spaces(n_items, state_len)
     config = (
         config.environment(observation_space=obs_space, action_space=act_space)
@@ -61,7 +61,7 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
         .debugging(seed=cfg.seed)
         .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=0)
     )
-    config.le_state_dim = le_dim
+    config.le_state_dim = le_state_dim
     return config
 
 

@@ -139,7 +139,7 @@ def test_polyak_target_follows_by_tau() -> None:
 
 @pytest.mark.parametrize("mode", ["concat", "gate"])
 def test_fused_state_has_the_declared_width(mode: str) -> None:
-    fusion = LEFusion(mode, hidden=16, le_dim=LE_DIM)
+    fusion = LEFusion(mode, hidden=16, le_state_dim=LE_DIM)
     assert fusion(torch.randn(5, 16), torch.randn(5, LE_DIM)).shape == (5, 16)
     _, learner = make_learner("sqn", le_state_dim=LE_DIM, le_state=mode)
     module = learner.rec_module(MID)
