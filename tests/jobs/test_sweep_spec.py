@@ -51,13 +51,13 @@ def test_space_becomes_tune_distributions(tmp_path: Path) -> None:
         train.params.batch_size: {quniform: [64, 256, 64]}
         train.params.lea_augment_k: {randint: [0, 4]}
         train.params.backbone.name: {choice: [gru4rec, sasrec]}
-        train.params.double_q: {grid: [true, false]}
+        train.sqn.double_q: {grid: [true, false]}
         """,
     )
     spec = load_sweep(path)
     space = spec.param_space()
     assert isinstance(space["train.params.lr"], tune.search.sample.Float)
-    assert space["train.params.double_q"] == {"grid_search": [True, False]}
+    assert space["train.sqn.double_q"] == {"grid_search": [True, False]}
     assert spec.run_config({"train.params.lr": 0.003}).train.params.lr == 0.003
     assert spec.name == "s"
 
@@ -106,7 +106,7 @@ def test_bad_sweep_settings_name_file_and_line(tmp_path: Path) -> None:
 
 def test_optuna_refuses_a_grid(tmp_path: Path) -> None:
     base = BASE.replace("  space:", "  search_alg: optuna\n  space:")
-    path = write(tmp_path, "train.params.double_q: {grid: [true, false]}\n", base)
+    path = write(tmp_path, "train.sqn.double_q: {grid: [true, false]}\n", base)
     with pytest.raises(ConfigError, match="optuna cannot search a grid"):
         load_sweep(path)
 
