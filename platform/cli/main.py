@@ -262,6 +262,7 @@ def train(
 
 
 @app.command("sweep")
+@with_config_options(RunConfig, sections=(), top_level=("runs_dir", *RAY_OPTIONS))
 def sweep(
     spec: Annotated[
         Path, typer.Argument(help="A sweep file (tune_configs/*.yaml): run config + sweep section.")
@@ -284,14 +285,14 @@ def sweep(
     mlflow: Annotated[
         bool, typer.Option("--mlflow", help="Also track trials in MLflow (local file store <sweep>/mlruns).")
     ] = False,
-    address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    overrides: dict[str, str] | None = None,
 ) -> None:
     """Search hyper-parameters with Ray Tune (ASHA on a validation metric); write the best config and policy.
 
     Results go to runs/<name>/sweeps/<sweep>/: results.csv/.md, best.yaml (for `learec train --config`),
     best/policy (servable), plots/, and Tune's trial folders with TensorBoard event files (tune/).
     """
-    from learec.platform.jobs.sweep import run_sweep
+    from learec.platform.jobs.sweep import SweepInterrupted, run_sweep
     from learec.platform.jobs.sweep_spec import load_sweep
 
     chosen = {
@@ -300,12 +301,14 @@ def sweep(
         "name": name,
         "search_alg": search_alg,
     }
-    overrides = {f"sweep.{k}": v for k, v in chosen.items() if v is not None}
+    overrides = {**(overrides or {}), **{f"sweep.{k}": v for k, v in chosen.items() if v is not None}}
     loaded = load_sweep(spec, overrides)
-    with console.progress_bars() as progress:
-        summary = run_sweep(
-            loaded, resume=resume, mlflow=mlflow, address=address, progress=progress, say=console.stage
-        )
+    try:
+        with console.progress_bars() as progress:
+            summary = run_sweep(loaded, resume=resume, mlflow=mlflow, progress=progress, say=console.stage)
+    except SweepInterrupted as exc:
+        console.error(str(exc))
+        sys.exit(130)
     best = summary["best"]
     console.done(
         f"best trial {best['trial']}: {summary['metric']} = {best['metric']:.4f}; config {best['config']}"

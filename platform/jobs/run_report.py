@@ -66,11 +66,15 @@ def _labeling_section(lab: dict[str, Any]) -> str:
 
 def build_run_report(run_root: Path) -> Path:
     from learec.platform.jobs.pipeline import RESULTS_DIR, load_results
+    from learec.platform.jobs.sweep_results import load_summaries, report_section
 
     run_root = Path(run_root)
     records = load_results(run_root)
-    if not records:
-        raise ValueError(f"{run_root} holds no model results yet: run `learec run` first")
+    sweeps = load_summaries(run_root)
+    if not records and not sweeps:
+        raise ValueError(
+            f"{run_root} holds no model or sweep results yet: run `learec run` or `learec sweep`"
+        )
     resolved = (
         yaml.safe_load((run_root / "resolved.yaml").read_text())
         if (run_root / "resolved.yaml").is_file()
@@ -113,4 +117,6 @@ def build_run_report(run_root: Path) -> Path:
     labeling = _read_json(run_root / RESULTS_DIR / "labeling.json")
     if labeling:
         report.add_section("Labeling", _labeling_section(labeling))
+    for summary in sweeps:
+        report.add_section(f"Sweep {summary['sweep']}", report_section(summary))
     return write_report(run_root, report)

@@ -90,6 +90,15 @@ def trial_fixed(spec: SweepSpec) -> dict[str, Any]:
     return fixed
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """The driver was interrupted; Tune saved the experiment, ``--resume`` continues it."""
+
+
+def total_trials(spec: SweepSpec) -> int:
+    """Trials the sweep runs: each grid point ``num_samples`` times."""
+    return spec.sweep.num_samples * math.prod(len(d.args) for d in spec.dimensions if d.kind == "grid")
+
+
 def sweep_dir(spec: SweepSpec) -> Path:
     return Path(spec.run.runs_dir).resolve() / spec.run.name / "sweeps" / spec.name
 
@@ -149,8 +158,7 @@ def _tuner(spec: SweepSpec, trainable: Any, resources: TrialResources, out: Path
         )
     else:
         scheduler = FIFOScheduler()
-    grid_points = math.prod(len(d.args) for d in spec.dimensions if d.kind == "grid")
-    callbacks: list[Any] = [TrialsDone(sweep.num_samples * grid_points)]
+    callbacks: list[Any] = [TrialsDone(total_trials(spec))]
     if mlflow:
         from ray.air.integrations.mlflow import MLflowLoggerCallback
 
@@ -230,6 +238,10 @@ def run_sweep(
     else:
         tuner = _tuner(spec, trainable, resources, out, mlflow)
     grid = tuner.fit()
+    if grid.num_terminated + grid.num_errors < total_trials(
+        spec
+    ):  # Tune stopped on SIGINT and saved its state
+        raise SweepInterrupted(f"sweep interrupted; `--resume` continues it from {experiment}")
     errors = [r for r in grid if r.error is not None]
     if errors:
         first = str(errors[0].error).strip().splitlines()[-1]
@@ -266,7 +278,11 @@ def main(argv: list[str] | None = None) -> None:
     apply_default_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     spec = load_sweep(args.config, dict(o.split("=", 1) for o in args.overrides))
-    summary = run_sweep(spec, resume=args.resume, mlflow=args.mlflow)
+    try:
+        summary = run_sweep(spec, resume=args.resume, mlflow=args.mlflow)
+    except SweepInterrupted as exc:
+        log.warning("%s", exc)
+        raise SystemExit(130) from None
     log.info("best trial %s: %s", summary["best"]["trial_id"], summary["best"]["metric"])
 
 

@@ -91,6 +91,17 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], me
     return "\n".join([head, rule, *body]) + "\n"
 
 
+def best_trial(rows: Sequence[Mapping[str, Any]], metric: str, mode: str) -> Mapping[str, Any]:
+    """The best final ``metric`` among trials that ran to the end (all trials if ASHA stopped every one).
+
+    A trial stopped early reports a figure from fewer iterations than ``best.yaml`` would train, so it
+    is not a config the best file could reproduce.
+    """
+    finished = [r for r in rows if not r["stopped_early"]] or list(rows)
+    pick = max if mode == "max" else min
+    return pick(finished, key=lambda r: (r[metric], -r["trial"]))
+
+
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (NaN for one value)."""
     arr = np.asarray(values, dtype=float)
@@ -163,8 +174,8 @@ def finish_sweep(
     atomic.write_text(_csv(rows, columns), out / RESULTS_CSV)
     atomic.write_text(markdown_table(rows, columns, metric, mode), out / RESULTS_MD)
 
-    best = grid.get_best_result(metric=metric, mode=mode, scope="last")
-    best_row = next(r for r in rows if r["trial_id"] == best.metrics["trial_id"])
+    best_row = best_trial(rows, metric, mode)
+    best = next(r for r in grid if r.metrics["trial_id"] == best_row["trial_id"])
     values = {d.key: best.config[d.key] for d in spec.dimensions}
     atomic.write_text(best_config_yaml(spec, values, best_row), out / BEST_YAML)
 
@@ -219,3 +230,33 @@ def finish_sweep(
     }
     atomic.write_text(json.dumps(summary, indent=2, default=str) + "\n", out / SUMMARY)
     return summary
+
+
+def load_summaries(run_root: Path) -> list[dict[str, Any]]:
+    """The finished sweeps of a run (``runs/<name>/sweeps/*/summary.json``), by name."""
+    folder = Path(run_root) / "sweeps"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob(f"*/{SUMMARY}"))]
+
+
+def report_section(summary: Mapping[str, Any]) -> str:
+    """Markdown for ``learec report``: the trial table, the best config, its test figures, the plots."""
+    metric = summary["metric"]
+    best = summary["best"]
+    folder = f"sweeps/{summary['sweep']}"
+    test = summary["test"]["mean_std"]["test"]
+    test_rows = "\n".join(f"| {k} | {m:.4f} ± {s:.4f} |" for k, (m, s) in sorted(test.items()) if "@10/" in k)
+    values = ", ".join(f"{k.removeprefix('train.')} = {_cell(v)}" for k, v in best["values"].items())
+    return (
+        f"{summary['trials']} trials of `{summary['file']}` ({summary['search_alg']} search, "
+        f"{summary['scheduler']} scheduler, {summary['stopped_early']} stopped early, "
+        f"{summary['iterations_total']} training iterations in all)."
+        " Trials see only the validation split.\n\n"
+        + markdown_table(summary["rows"], summary["columns"], metric, summary["mode"])
+        + f"\nBest: trial {best['trial']} ({values}), {metric} = {best['metric']:.4f}; config "
+        f"`{folder}/{BEST_YAML}`, policy `{folder}/{BEST_DIR}/policy`.\n\n"
+        f"Test split, best config retrained with seeds {summary['test']['seeds']} (mean ± std):\n\n"
+        "| metric | test |\n|---|---|\n"
+        + test_rows
+        + "\n\n"
+        + "".join(f"![{name}]({folder}/{path})\n" for name, path in summary["plots"].items())
+    )
