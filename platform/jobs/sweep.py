@@ -20,6 +20,7 @@ import copy
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,26 +49,27 @@ class TrialResources:
 
 
 def trial_resources(spec: SweepSpec, cluster: Mapping[str, float]) -> TrialResources:
-    """One bundle per trial: its process, remote learners, OfflinePreLearner actors and Ray Data's tasks.
+    """Two bundles per trial: the trial process, and its offline pipeline (learners, prelearners, data).
 
-    The trial pins Ray Data to its placement group (``sweep_trial.keep_data_in_trial_group``), so the group
-    must hold the whole offline pipeline; without the data share the file listing never gets a CPU
-    (RAY_NOTES §5). A single bundle, because with several the prelearner actor can take the bundle the
-    1-CPU listing task needed, and that trial waits forever.
+    Tune gives the first bundle to the trial process itself; everything the trial starts must fit the
+    others. The trial pins Ray Data to its placement group (``sweep_trial.keep_data_in_trial_group``),
+    so the pipeline bundle holds the OfflinePreLearner actors, remote learners and the 1-CPU file
+    listing (``data_cpus``): without it the listing never gets a CPU (RAY_NOTES §5). One pipeline bundle
+    rather than one per actor, so the actor cannot take the slot the listing needed.
     """
     train, sweep = spec.run.train, spec.sweep
     gpus = float(cluster.get("GPU", 0.0))
     prelearners = train.data.num_prelearners or max(1, train.num_learners)
-    cpus = (
-        sweep.trial_cpus
-        + train.num_learners * train.cpus_per_learner
+    head: dict[str, float] = {"CPU": sweep.trial_cpus}
+    pipeline = {
+        "CPU": train.num_learners * train.cpus_per_learner
         + prelearners * train.data.prelearner_cpus
         + sweep.data_cpus
-    )
-    bundle: dict[str, float] = {"CPU": cpus}
+    }
+    cpus = head["CPU"] + pipeline["CPU"]
     fits = math.floor(float(cluster.get("CPU", 1.0)) / cpus + 1e-9)
     if gpus > 0 and sweep.gpus_per_trial > 0:
-        bundle["GPU"] = sweep.gpus_per_trial
+        head["GPU"] = sweep.gpus_per_trial
         fits = min(fits, math.floor(gpus / sweep.gpus_per_trial + 1e-9))
     if fits < 1:
         raise ValueError(
@@ -75,7 +77,7 @@ def trial_resources(spec: SweepSpec, cluster: Mapping[str, float]) -> TrialResou
             "sweep.trial_cpus / sweep.data_cpus or start Ray with more logical CPUs (--num-cpus)"
         )
     wanted = sweep.max_concurrent or fits
-    return TrialResources((bundle,), max(1, min(wanted, fits)))
+    return TrialResources((head, pipeline), max(1, min(wanted, fits)))
 
 
 def trial_fixed(spec: SweepSpec) -> dict[str, Any]:
@@ -244,13 +246,20 @@ def run_sweep(
         raise SweepInterrupted(f"sweep interrupted; `--resume` continues it from {experiment}")
     errors = [r for r in grid if r.error is not None]
     if errors:
-        first = str(errors[0].error).strip().splitlines()[-1]
+        first = error_line(errors[0].error)
         raise ValueError(
             f"{len(errors)} trial(s) failed (first: {first}); see {errors[0].path}/error.txt, fix it and "
             "rerun with --resume"
         )
     say("writing the results table, best config, plots and policy; test metrics of the best config")
     return finish_sweep(spec, grid, out, Path(data_root), labels, progress)
+
+
+def error_line(error: BaseException) -> str:
+    """The last ``SomeError: message`` line of a trial's error (Tune wraps the real one), shortened."""
+    lines = str(error).strip().splitlines()
+    named = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception): ", ln)]
+    return (named[-1] if named else lines[0] if lines else type(error).__name__)[:200]
 
 
 def _sweep_section(spec: SweepSpec) -> dict[str, Any]:

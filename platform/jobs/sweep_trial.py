@@ -50,6 +50,18 @@ def trial_metrics(iteration: int, losses: Mapping[str, float], val: Mapping[str,
     return {ITERATIONS: iteration, **losses, **{f"{VAL_PREFIX}{k}": float(v) for k, v in val.items()}}
 
 
+def trial_run_config(fixed: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
+    """The RunConfig of one trial: the fixed mapping with the sampled dotted keys set."""
+    from learec.platform.common.fields import from_dict
+    from learec.platform.jobs.config import RunConfig
+    from learec.platform.jobs.config_file import set_dotted
+
+    values = copy.deepcopy(dict(fixed))
+    for key, value in config.items():
+        set_dotted(values, key, value)
+    return from_dict(RunConfig, values)
+
+
 def keep_data_in_trial_group() -> None:
     """Run this trial's Ray Data tasks and actors in the trial's placement group.
 
@@ -65,9 +77,8 @@ def keep_data_in_trial_group() -> None:
     if group is None:
         return
     strategy = PlacementGroupSchedulingStrategy(group, placement_group_capture_child_tasks=True)
-    context = DataContext.get_current()
-    context.scheduling_strategy = strategy
-    context.scheduling_strategy_large_args = strategy
+    # Tasks with large arguments use DEFAULT, which the group's child-task capture already keeps inside.
+    DataContext.get_current().scheduling_strategy = strategy
 
 
 def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
@@ -75,11 +86,8 @@ def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
     import torch
     from ray import tune
 
-    from learec.platform.common.fields import from_dict
     from learec.platform.data.prepare import load_prepared
     from learec.platform.eval.protocol import evaluate
-    from learec.platform.jobs.config import RunConfig
-    from learec.platform.jobs.config_file import set_dotted
     from learec.platform.jobs.ray_runtime import quiet_ray_logs
     from learec.platform.jobs.train import _train_inputs
     from learec.rllib_algos.common.runner import Training
@@ -87,10 +95,7 @@ def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
     torch.set_num_threads(1)
     quiet_ray_logs()
     keep_data_in_trial_group()
-    values = copy.deepcopy(ctx.fixed)
-    for key, value in config.items():
-        set_dotted(values, key, value)
-    cfg = from_dict(RunConfig, values)
+    cfg = trial_run_config(ctx.fixed, config)
     data = load_prepared(Path(ctx.data_root))
     labels = Path(ctx.labels_dir) if ctx.labels_dir and cfg.train.params.uses_labels else None
     trial_dir = Path(tune.get_context().get_trial_dir())

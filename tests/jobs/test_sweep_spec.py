@@ -122,10 +122,10 @@ def test_resources_leave_the_data_pipeline_room(tmp_path: Path) -> None:
     """A trial's bundle holds its process, prelearner and data tasks; concurrency fits the cluster."""
     spec = load_sweep(write(tmp_path, "train.params.lr: {uniform: [0.1, 0.2]}\n"))
     four = trial_resources(spec, {"CPU": 4.0})
-    assert four.bundles == ({"CPU": 2.0},) and four.max_concurrent == 2
+    assert four.bundles == ({"CPU": 0.5}, {"CPU": 1.5}) and four.max_concurrent == 2
     assert trial_resources(spec, {"CPU": 2.0}).max_concurrent == 1
     gpus = trial_resources(spec, {"CPU": 64.0, "GPU": 4.0})
-    assert gpus.bundles == ({"CPU": 2.0, "GPU": 1.0},) and gpus.max_concurrent == 4
+    assert gpus.bundles == ({"CPU": 0.5, "GPU": 1.0}, {"CPU": 1.5}) and gpus.max_concurrent == 4
     with pytest.raises(ValueError, match="needs 2 CPUs"):
         trial_resources(spec, {"CPU": 1.0})
     capped = load_sweep(
