@@ -17,9 +17,9 @@ Trials are Tune function trainables driving ``runner.Training`` (docs/DESIGN-swe
 from __future__ import annotations
 
 import copy
+import importlib.util
 import logging
 import math
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -162,12 +162,11 @@ def _tuner(spec: SweepSpec, trainable: Any, resources: TrialResources, out: Path
         scheduler = FIFOScheduler()
     callbacks: list[Any] = [TrialsDone(total_trials(spec))]
     if mlflow:
-        from ray.air.integrations.mlflow import MLflowLoggerCallback
+        if importlib.util.find_spec("mlflow") is None:
+            raise ValueError('--mlflow needs the MLflow client: pip install "learec[mlflow]"')
+        from learec.platform.jobs.sweep_tracking import mlflow_callback
 
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # a local file store, no server
-        callbacks.append(
-            MLflowLoggerCallback(tracking_uri=(out / MLFLOW_DIR).as_uri(), experiment_name=spec.name)
-        )
+        callbacks.append(mlflow_callback(out / MLFLOW_DIR, spec.name))
     return tune.Tuner(
         tune.with_resources(trainable, tune.PlacementGroupFactory(list(resources.bundles))),
         param_space=spec.param_space(),

@@ -132,8 +132,10 @@ def test_resume_after_sigint_and_sigkill_matches_an_uninterrupted_sweep(ray_clus
     trials finish with the same configs and the same table as a sweep that was never interrupted."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests")}
     reference_spec = load_sweep(QUICK, _resume_overrides(tmp_path / "ref"))
-    run_sweep(reference_spec)
+    run_sweep(reference_spec, mlflow=True)
     reference = read_csv(sweep_dir(reference_spec) / "results.csv")
+    tracked = list((sweep_dir(reference_spec) / "mlruns").rglob("metrics/val/ndcg_at_10/purchase"))
+    assert len(tracked) == 3  # --mlflow: one MLflow run per trial in the local file store
 
     runs = tmp_path / "killed"
     out = runs / "quick" / "sweeps" / "quick"
