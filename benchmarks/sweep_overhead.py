@@ -99,6 +99,7 @@ def main() -> None:
     data_root, _ = prepare_inputs(fifo, lambda *a: None)
     init_ray(num_cpus=args.num_cpus)
 
+    load_before = os.getloadavg()
     fifo_wall, fifo_rows = tune_phase(fifo, data_root, tmp / "fifo")
     plain_wall, plain_figures = plain_phase(fifo, data_root, fifo_rows, tmp)
     asha_wall, asha_rows = tune_phase(asha, data_root, tmp / "asha")
@@ -107,7 +108,13 @@ def main() -> None:
     fifo_iters = sum(r["iterations"] for r in fifo_rows)
     asha_iters = sum(r["iterations"] for r in asha_rows)
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "ray_cpus": args.num_cpus},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "ray_cpus": args.num_cpus,
+            "load_average_before": [round(x, 1) for x in load_before],
+            "load_average_after": [round(x, 1) for x in os.getloadavg()],
+        },
         "trials": args.trials,
         "iterations_per_trial": args.iterations,
         "plain_loop": {

@@ -108,13 +108,18 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else math.nan
 
 
-def best_config_yaml(spec: SweepSpec, values: Mapping[str, Any], row: Mapping[str, Any]) -> str:
-    """The best trial's run config (fixed settings + best values), with how to use it."""
+def best_config_yaml(
+    spec: SweepSpec, values: Mapping[str, Any], row: Mapping[str, Any], data_root: Path, labels: Path | None
+) -> str:
+    """The best trial's run config (fixed settings + best values), with the command that retrains it."""
+    uses_labels = labels is not None and spec.run_config(values).train.params.uses_labels
     header = (
         f"# Best trial of sweep {spec.name} ({spec.path}): trial {row['trial']}, "
         f"{spec.sweep.metric} = {row[spec.sweep.metric]:.4f} after {row['iterations']} iterations.\n"
-        "# A plain run config:\n"
-        "#   learec train --config best.yaml --data <prepared data> --out <folder> [--labels <labels>]\n"
+        "# A plain run config; retrain it with\n"
+        f"#   learec train --config best.yaml --data {data_root} --out <folder>"
+        + (f" --labels {labels}" if uses_labels else "")
+        + "\n"
     )
     return header + dump_yaml(spec.run_values(values))
 
@@ -177,7 +182,7 @@ def finish_sweep(
     best_row = best_trial(rows, metric, mode)
     best = next(r for r in grid if r.metrics["trial_id"] == best_row["trial_id"])
     values = {d.key: best.config[d.key] for d in spec.dimensions}
-    atomic.write_text(best_config_yaml(spec, values, best_row), out / BEST_YAML)
+    atomic.write_text(best_config_yaml(spec, values, best_row, data_root, labels), out / BEST_YAML)
 
     plots = {
         "metric_vs_params": metric_vs_params(
