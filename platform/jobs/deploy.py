@@ -19,9 +19,17 @@ from learec.serve.options import API_KEY_ENV, ServeConfig, deployment_options
 
 log = logging.getLogger(__name__)
 
-# Serve's throughput-optimized mode (Ray 2.60): replicas run user code on the request loop and answer
-# HTTP directly. HAProxy is left off: it forces the replicas' ports onto every interface.
-THROUGHPUT_ENV = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+# Serve's throughput-optimized mode (Ray 2.60, ``serve/_private/constants.py``) minus its two parts that
+# listen beyond loopback: the replicas' gRPC server (bound to ``[::]``) and direct ingress (a second HTTP
+# port per replica). HAProxy stays off too: it forces the replicas' ports onto every interface. What is
+# left: user code on the replica's loop, buffered request-path logs, the router on the proxy's loop, and
+# a frozen GC after start-up (measured in BENCHMARKS.md).
+THROUGHPUT_ENV = {
+    "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+    "RAY_SERVE_USE_GRPC_BY_DEFAULT": "0",
+    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
+    "RAY_SERVE_ENABLE_HA_PROXY": "0",
+}
 
 
 def resolve_api_key(cfg: ServeConfig, api_key: str | None = None) -> str | None:
