@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -23,7 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from serve_harness import bare_server, export_benchmark_policy, random_body, run_load, serve_rss_mb, serve_server
+from serve_harness import (
+    bare_server,
+    export_benchmark_policy,
+    random_body,
+    run_load,
+    serve_rss_mb,
+    serve_server,
+)
 
 from learec.platform.common.atomic import atomic_path
 from learec.platform.jobs.deploy import THROUGHPUT_ENV
@@ -38,14 +46,18 @@ def _variants(policy: Path, logs: Path) -> dict[str, Any]:
         "serve-default": lambda port: serve_server(
             policy, port, logs / "serve-default.log", {}, throughput_mode="off"
         ),
-        "serve": lambda port: serve_server(policy, port, logs / "serve.log", THROUGHPUT_ENV, throughput_mode="on"),
+        "serve": lambda port: serve_server(
+            policy, port, logs / "serve.log", THROUGHPUT_ENV, throughput_mode="on"
+        ),
         "serve-batch1": lambda port: serve_server(
             policy, port, logs / "serve-batch1.log", THROUGHPUT_ENV, throughput_mode="on", max_batch_size=1
         ),
     }
 
 
-def _measure(servers: dict[str, Any], requests: dict[int, int], deadline_s: float, rounds: int) -> dict[str, Any]:
+def _measure(
+    servers: dict[str, Any], requests: dict[int, int], deadline_s: float, rounds: int
+) -> dict[str, Any]:
     """All servers up at once; each level runs variant after variant, ``rounds`` times, so the noise of a
     shared machine falls on every variant alike. Levels of the same variant are merged over rounds."""
     rng = random.Random(0)
@@ -63,7 +75,9 @@ def _measure(servers: dict[str, Any], requests: dict[int, int], deadline_s: floa
                 results[name]["runs"].append(run_load(server.url, bodies, c, deadline_s))
     for name, server in servers.items():
         results[name]["rss_after_mb"] = serve_rss_mb(server)
-        results[name]["levels"] = [_merge([r for r in results[name]["runs"] if r["concurrency"] == c]) for c in LEVELS]
+        results[name]["levels"] = [
+            _merge([r for r in results[name]["runs"] if r["concurrency"] == c]) for c in LEVELS
+        ]
     return results
 
 
@@ -126,13 +140,14 @@ def main() -> None:
             server.stop()
     for name in results:
         for lv in results[name]["levels"]:
-            print(f"{name:14s} c={lv['concurrency']:>2} p50 {lv['p50_ms']:7.2f} ms  p99 {lv['p99_ms']:7.2f} ms  "
-                  f"{lv['rps']:6.1f} rps  {lv['statuses']}")  # noqa: T201
+            row = f"{name:14s} c={lv['concurrency']:>2} p50 {lv['p50_ms']:7.2f} ms p99 {lv['p99_ms']:7.2f} ms"
+            print(f"{row} {lv['rps']:6.1f} rps {lv['statuses']}")  # noqa: T201
     goals = {name: _goals(results, name) for name in results if name != "bare"}
     for name, g in goals.items():
         print(f"{name}: {g}")  # noqa: T201
     out = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "requests": requests,
         "rounds": args.rounds,
         "policy": {"backbone": "gru4rec", "n_items": 400, "hidden": 64},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import tempfile
 import threading
@@ -104,13 +105,16 @@ def main() -> None:
         statuses = asyncio.run(_soak(server.url, args.minutes, args.concurrency))
         done.set()
         sampler.join()
-        alive = server.proc.poll() is None and httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        alive = (
+            server.proc.poll() is None and httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        )
     finally:
         done.set()
         server.stop()
     five_xx = sum(n for s, n in statuses.items() if not s.isdigit() or s.startswith("5"))
     out = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "minutes": args.minutes,
         "concurrency": args.concurrency,
         "requests": sum(statuses.values()),

@@ -63,7 +63,9 @@ class AdaptiveBatcher:
                 self._arrived.clear()
                 await self._arrived.wait()
             await self._fill()
-            batch = [self._pending.popleft() for _ in range(min(len(self._pending), self.settings.max_batch_size))]
+            batch = [
+                self._pending.popleft() for _ in range(min(len(self._pending), self.settings.max_batch_size))
+            ]
             self.batch_sizes[len(batch)] += 1
             live = [(s, f) for s, f in batch if not f.done()]  # a caller that went away needs no answer
             if not live:

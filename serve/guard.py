@@ -65,7 +65,11 @@ class Guard:
                 "response_bytes": status["bytes"],
             }
             access_log.info(
-                "%s %s %s %.1fms", record["method"], record["path"], record["status"], record["latency_ms"],
+                "%s %s %s %.1fms",
+                record["method"],
+                record["path"],
+                record["status"],
+                record["latency_ms"],
                 extra=record,
             )
 

@@ -34,7 +34,9 @@ class BatchSettings:
         if not 1 <= self.max_batch_size <= 1024:
             raise ValueError(f"max_batch_size must be in [1, 1024], got {self.max_batch_size}")
         if not 0 <= self.batch_wait_timeout_s <= 1:
-            raise ValueError(f"batch_wait_timeout_s must be in [0, 1] seconds, got {self.batch_wait_timeout_s}")
+            raise ValueError(
+                f"batch_wait_timeout_s must be in [0, 1] seconds, got {self.batch_wait_timeout_s}"
+            )
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class ServeConfig:
 
 
 def deployment_options(cfg: ServeConfig) -> dict[str, Any]:
-    """Keyword arguments of ``Deployment.options`` for ``cfg`` (replicas or autoscaling, resources, batching)."""
+    """``Deployment.options`` keyword arguments: replicas or autoscaling, resources, batching, logs."""
     actor: dict[str, Any] = {"num_cpus": cfg.replica_cpus}
     if cfg.replica_gpus:
         actor["num_gpus"] = cfg.replica_gpus

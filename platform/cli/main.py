@@ -267,7 +267,8 @@ def train(
 def serve_policy(
     policy: Annotated[Path, typer.Option(help="An exported policy folder (runs/<name>/models/<m>/policy).")],
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML file with any of the options below (CLI wins).")
+        Path | None,
+        typer.Option("--config", "-c", help="YAML file with any of the options below (CLI wins)."),
     ] = None,
     api_key: Annotated[
         str | None,

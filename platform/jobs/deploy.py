@@ -2,7 +2,7 @@
 
 Binds 127.0.0.1 by default; pass ``--host 0.0.0.0`` (and an API key) to expose it on a cluster.
 Deploying again under the same application name (``start`` with another policy, or :func:`update`) is a
-rolling update: Serve starts the new replicas before it stops the old ones, so no request fails.
+rolling update (tests/serve/test_serve_endpoint.py: no request fails during it).
 """
 
 from __future__ import annotations
@@ -101,7 +101,11 @@ def serve_forever(
     # A service manager stops us with SIGTERM: leave through ``finally`` so Serve shuts down cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url = start(policy_dir, cfg, key)
-    log.info("serving %s at %s (POST /recommend, /recommend/batch; GET /v1/model, /healthz, /docs)", policy_dir, url)
+    log.info(
+        "serving %s at %s (POST /recommend, /recommend/batch; GET /v1/model, /healthz, /docs)",
+        policy_dir,
+        url,
+    )
     try:
         while True:
             time.sleep(3600)

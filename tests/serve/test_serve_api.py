@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reference.tiny_transitions import N_ITEMS
 from fastapi.testclient import TestClient
+from reference.tiny_transitions import N_ITEMS
 
 from learec.serve.api import create_api
 from learec.serve.policy import ExportedPolicy
@@ -30,7 +30,11 @@ def client(policy_dir: Path):
 
 
 def _raw(client: TestClient, body: bytes, headers: dict | None = None, path: str = "/recommend"):
-    return client.post(path, content=body, headers={"content-type": "application/json", **(AUTH if headers is None else headers)})
+    return client.post(
+        path,
+        content=body,
+        headers={"content-type": "application/json", **(AUTH if headers is None else headers)},
+    )
 
 
 def test_recommend_matches_the_exported_policy(client: TestClient, policy_dir: Path) -> None:
@@ -151,8 +155,15 @@ def test_malformed_requests_get_a_4xx_with_a_reason(client: TestClient, path: st
 
 
 @pytest.mark.parametrize(("name", "body"), MALFORMED[:8] + MALFORMED[-3:])
-def test_unauthenticated_requests_get_401_before_validation(client: TestClient, name: str, body: bytes) -> None:
-    for headers in ({}, {"x-api-key": "wrong"}, {"x-api-key": "s\u00e9cret".encode()}, {"x-api-key": b"\xff"}):
+def test_unauthenticated_requests_get_401_before_validation(
+    client: TestClient, name: str, body: bytes
+) -> None:
+    for headers in (
+        {},
+        {"x-api-key": "wrong"},
+        {"x-api-key": "s\u00e9cret".encode()},
+        {"x-api-key": b"\xff"},
+    ):
         res = _raw(client, body, headers=headers)
         assert res.status_code == 401, (name, headers, res.text)
         assert res.json() == {"detail": "missing or wrong x-api-key header"}
@@ -169,7 +180,9 @@ def test_body_cap_holds_without_content_length(client: TestClient) -> None:
 
 def test_non_ascii_header_values_are_not_a_500(client: TestClient) -> None:
     res = client.post(
-        "/recommend", content=b'{"history": []}', headers={**AUTH, "content-type": "application/json", "x-note": "\u00fc".encode(), "accept": b"\xff"},
+        "/recommend",
+        content=b'{"history": []}',
+        headers={**AUTH, "content-type": "application/json", "x-note": "\u00fc".encode(), "accept": b"\xff"},
     )
     assert res.status_code == 200
 

@@ -1,4 +1,4 @@
-"""The Ray Serve endpoint on loopback: round trip, hardening over real HTTP, policy update without downtime."""
+"""Ray Serve endpoint on loopback: round trip, hardening over real HTTP, policy update without downtime."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def test_endpoints_answer_over_serve(served: tuple[str, ServeConfig], policy_dir
         # Hardening holds behind Serve's proxy too.
         assert client.post("/recommend", json={"history": "x"}).status_code == 401
         nan = client.post(
-            "/recommend", content=b'{"history": [], "k": NaN}', headers={**AUTH, "content-type": "application/json"}
+            "/recommend",
+            content=b'{"history": [], "k": NaN}',
+            headers={**AUTH, "content-type": "application/json"},
         )
         assert nan.status_code == 422
         big = client.post("/recommend", content=b"[" * 2_000_000, headers=AUTH)
@@ -75,7 +77,9 @@ def test_policy_update_under_load_fails_no_request(
         with httpx.Client(base_url=url, timeout=30) as client:
             while not stop.is_set() and time.monotonic() < deadline and len(outcomes) < 20_000:
                 try:
-                    res = client.post("/recommend", json={"history": ["sku-1", "sku-2"], "k": 3}, headers=AUTH)
+                    res = client.post(
+                        "/recommend", json={"history": ["sku-1", "sku-2"], "k": 3}, headers=AUTH
+                    )
                     outcomes.append(res.status_code)
                 except httpx.HTTPError as exc:
                     outcomes.append(type(exc).__name__)

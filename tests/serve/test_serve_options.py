@@ -24,7 +24,11 @@ def test_max_replicas_switches_autoscaling_on() -> None:
     cfg = from_dict(ServeConfig, {"min_replicas": 0, "max_replicas": "3", "target_ongoing_requests": 4})
     options = deployment_options(cfg)
     assert "num_replicas" not in options
-    assert options["autoscaling_config"] == {"min_replicas": 0, "max_replicas": 3, "target_ongoing_requests": 4.0}
+    assert options["autoscaling_config"] == {
+        "min_replicas": 0,
+        "max_replicas": 3,
+        "target_ongoing_requests": 4.0,
+    }
 
 
 def test_gpus_per_replica() -> None:
