@@ -52,16 +52,14 @@ import pyarrow.parquet as pq
 from learec.platform.common import atomic
 from learec.platform.common.fields import opt, to_dict
 from learec.platform.data import schema
+from learec.platform.labeling.labeled_data import PLAN_NAME, SUCCESS_NAME
 from learec.platform.labeling.labeler import TOKENS_COLUMN, Labeler
 from learec.platform.labeling.parts import Part, PartAssembler, input_schema, plan_parts, state_len
 from learec.platform.labeling.report import LabelingReport, Progress
 from learec.platform.labeling.resources import PoolPlan, plan_resources
-from learec.platform.labeling.version import label_fields, label_version
+from learec.platform.labeling.version import label_settings, label_version
 
 log = logging.getLogger(__name__)
-
-PLAN_NAME = "_plan.json"
-SUCCESS_NAME = "_SUCCESS"
 
 
 @dataclass(frozen=True)
@@ -108,13 +106,13 @@ def label_transitions(
     config = config or LabelingConfig()
     started = time.perf_counter()
     le_ckpt, input_path, output_dir = Path(le_ckpt), Path(input_path), Path(output_dir)
-    checkpoint_hash, state_dim = _checkpoint_info(le_ckpt)
+    checkpoint_hash, le_state_dim = _checkpoint_info(le_ckpt)
     version = label_version(checkpoint_hash, config)
     in_schema = input_schema(input_path)
     where = f"labeling input {input_path}"
     length = state_len(in_schema, where)
     schema.check_columns(in_schema, schema.transitions_schema(length), where)
-    out_schema = output_schema(in_schema, state_dim, config.k, length)
+    out_schema = output_schema(in_schema, le_state_dim, config.k, length)
     parts = plan_parts(input_path, config.rows_per_part)
     version_dir = output_dir / version
     total = sum(p.rows for p in parts)
@@ -153,9 +151,9 @@ def label_transitions(
     return report
 
 
-def output_schema(in_schema: pa.Schema, state_dim: int, k: int, length: int) -> pa.Schema:
+def output_schema(in_schema: pa.Schema, le_state_dim: int, k: int, length: int) -> pa.Schema:
     """The labeled transitions contract, then any extra input columns as they came."""
-    out = schema.labeled_transitions_schema(state_dim, k, length)
+    out = schema.labeled_transitions_schema(le_state_dim, k, length)
     for f in in_schema:
         if out.get_field_index(f.name) < 0:
             out = out.append(f)
@@ -324,7 +322,7 @@ def _write_success(
         {
             "label_version": version,
             "checkpoint_hash": checkpoint_hash,
-            "label_fields": label_fields(config),
+            "label_settings": label_settings(config),
             "config": to_dict(config),
             "rows": sum(p.rows for p in parts),
             "parts": [
