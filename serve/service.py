@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from learec.rllib_algos.common.policy_format import WEIGHTS, PolicyFiles
 from learec.serve.batching import AdaptiveBatcher
 from learec.serve.options import BatchSettings
-from learec.serve.policy import ITEMS, WEIGHTS, ExportedPolicy
+from learec.serve.policy import ExportedPolicy
 from learec.serve.schemas import (
     BatchRecommendRequest,
     BatchRecommendResponse,
@@ -108,7 +109,7 @@ def _model_info(policy: ExportedPolicy, policy_dir: Path) -> ModelInfo:
         n_items=policy.n_items,
         state_len=policy.state_len,
         data_fingerprint=str(fingerprint) if fingerprint is not None else None,
-        vocabulary_sha256=hashlib.sha256((policy_dir / ITEMS).read_bytes()).hexdigest(),
+        vocabulary_sha256=hashlib.sha256(PolicyFiles(policy_dir).items.read_bytes()).hexdigest(),
         weights_sha256=str(manifest.get("sha256", {}).get(WEIGHTS, "")),
         created=str(manifest["created"]) if manifest.get("created") is not None else None,
         offline_metrics={str(k): _finite_or_none(v) for k, v in metrics.items()},
