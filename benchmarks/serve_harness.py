@@ -46,6 +46,7 @@ class Server:
 
     def __init__(self, argv: list[str], env: dict[str, str], url: str, log: Path) -> None:
         self.url = url
+        self.ready_s: float | None = None
         self._log = log.open("w")
         full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(argv, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)

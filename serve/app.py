@@ -29,7 +29,10 @@ def read_api_key(api_key_file: str | os.PathLike[str] | None) -> str | None:
         try:
             key = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read the API key file ({exc})") from None
+            raise ValueError(
+                f"{path}: cannot read the API key file ({exc.__class__.__name__}); give a readable file "
+                f"holding the key, or set {API_KEY_ENV}"
+            ) from None
         if not key:
             raise ValueError(f"{path}: the API key file is empty")
         return key

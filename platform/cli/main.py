@@ -288,8 +288,8 @@ def serve_policy(
     from learec.platform.jobs.config_file import build_config
 
     cfg = build_config(ServeConfig, config, overrides or {})
-    console.stage(f"serving {policy} on http://{cfg.host}:{cfg.port} (Ctrl-C stops)")
-    deploy.serve_forever(policy, cfg, api_key, num_cpus=num_cpus, address=address)
+    announce = lambda message: console.stage(f"{message}; Ctrl-C stops")  # noqa: E731
+    deploy.serve_forever(policy, cfg, api_key, num_cpus=num_cpus, address=address, announce=announce)
 
 
 @app.command("report")

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +88,13 @@ def serve_forever(
     api_key: str | None = None,
     num_cpus: int | None = None,
     address: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Start Ray if needed, deploy, and block until Ctrl-C or SIGTERM."""
+    """Check the inputs, start Ray if needed, deploy, ``announce`` the URL, block until Ctrl-C or SIGTERM."""
     from learec.platform.jobs.ray_runtime import init_ray
+    from learec.serve.policy import ExportedPolicy
 
+    ExportedPolicy.load(policy_dir)  # a bad folder or key file fails before Ray starts
     key = resolve_api_key(cfg, api_key)
     if not cfg.loopback and key is None:
         log.warning("serving on %s without an API key: anyone who reaches the port can query it", cfg.host)
