@@ -86,6 +86,11 @@ def bare_server(policy: Path, port: int, log: Path) -> Server:
     return Server(argv, {"OMP_NUM_THREADS": "1"}, f"http://127.0.0.1:{port}", log)
 
 
+def fixed_wait_server(policy: Path, port: int, log: Path, env: dict[str, str]) -> Server:
+    argv = [PYTHON, str(Path(__file__).with_name("serve_fixed_wait.py")), str(policy), str(port)]
+    return Server(argv, env, f"http://127.0.0.1:{port}", log)
+
+
 def random_body(rng: random.Random, n_items: int = 400) -> dict[str, Any]:
     history = [f"sku-{rng.randrange(n_items):04d}" for _ in range(rng.randint(1, 10))]
     return {"history": history, "k": 10}

@@ -5,6 +5,8 @@
 Variants (each its own server process on 127.0.0.1, ports 18300-18309):
 - ``bare``: the same API and ExportedPolicy under uvicorn (the reference for Serve's overhead);
 - ``serve-default``: Ray Serve with Ray's default mode (``throughput_mode=off``);
+- ``serve-fixed-wait``: the throughput mode with Ray's ``@serve.batch`` (5 ms wait for every batch), the
+  batching before issue 16 (``serve_fixed_wait.py``);
 - ``serve``: learec's default on loopback (Serve's throughput mode without its non-loopback listeners);
 - ``serve-batch1``: the same with ``max_batch_size=1`` (no batching).
 For each: p50, p99 and rps at concurrency 1, 8, 16, 32 (histories of 1-10 items, k=10), errors, and RSS
@@ -26,6 +28,7 @@ from typing import Any
 
 from serve_harness import (
     bare_server,
+    fixed_wait_server,
     export_benchmark_policy,
     random_body,
     run_load,
@@ -45,6 +48,9 @@ def _variants(policy: Path, logs: Path) -> dict[str, Any]:
         "bare": lambda port: bare_server(policy, port, logs / "bare.log"),
         "serve-default": lambda port: serve_server(
             policy, port, logs / "serve-default.log", {}, throughput_mode="off"
+        ),
+        "serve-fixed-wait": lambda port: fixed_wait_server(
+            policy, port, logs / "serve-fixed-wait.log", THROUGHPUT_ENV
         ),
         "serve": lambda port: serve_server(
             policy, port, logs / "serve.log", THROUGHPUT_ENV, throughput_mode="on"
