@@ -28,8 +28,8 @@ from typing import Any
 
 from serve_harness import (
     bare_server,
-    fixed_wait_server,
     export_benchmark_policy,
+    fixed_wait_server,
     random_body,
     run_load,
     serve_rss_mb,

@@ -1,4 +1,4 @@
-"""`learec serve` as a user runs it: every option in --help, bad options are one sentence before Ray starts."""
+"""`learec serve` as a user runs it: every option in --help, bad options one sentence before Ray starts."""
 
 from __future__ import annotations
 
