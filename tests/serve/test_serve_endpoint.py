@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from learec.serve.options import ServeConfig
+from learec.serve.policy import ExportedPolicy
 
 KEY = "secret"
 AUTH = {"x-api-key": KEY}
@@ -97,3 +98,7 @@ def test_policy_update_under_load_fails_no_request(
     assert outcomes and not failed, f"{len(failed)} of {len(outcomes)} failed: {failed[:5]}"
     after = httpx.get(f"{url}/v1/model", headers=AUTH, timeout=30).json()
     assert after["weights_sha256"] != before and after["offline_metrics"] == {"ndcg@10": 0.5}
+    history = ["sku-1", "sku-2"]
+    answer = httpx.post(f"{url}/recommend", json={"history": history, "k": 5}, headers=AUTH, timeout=30)
+    expected = ExportedPolicy.load(other_policy_dir).recommend([history], 5)[0]
+    assert [i["item_id"] for i in answer.json()["items"]] == [r for r, _ in expected]
