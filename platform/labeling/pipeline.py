@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from learec.platform.common import atomic
-from learec.platform.common.fields import opt, to_dict
+from learec.platform.common.fields import Checked, opt, to_dict
 from learec.platform.data import schema
 from learec.platform.labeling.labeled_data import PLAN_NAME, SUCCESS_NAME
 from learec.platform.labeling.labeler import TOKENS_COLUMN, Labeler
@@ -63,32 +63,27 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class LabelingConfig:
+class LabelingConfig(Checked):
     """Ray Data labeling of transitions with an LE checkpoint.
 
     Fields marked ``affects_labels`` enter ``label_version``; the others only change speed and layout.
     """
 
-    k: int = opt(5, "positive actions the LE generates per row (le_pos_actions width)", affects_labels=True)
+    k: int = opt(
+        5, "positive actions the LE generates per row (le_pos_actions width)", ge=1, affects_labels=True
+    )
     engine: Literal["hf"] = opt(
         "hf", "inference engine: 'hf' = the LE's transformers/peft model in each actor", affects_labels=True
     )
     device: Literal["auto", "cpu", "cuda"] = opt(
         "auto", "auto: one GPU per actor when the cluster has GPUs, else fractional CPUs"
     )
-    batch_size: int = opt(256, "rows per LE call in an actor")
-    max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow")
-    cpus_per_actor: float = opt(0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU")
-    rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)")
-
-    def __post_init__(self) -> None:
-        for name in ("k", "batch_size", "rows_per_part"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"labeling.{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_actors < 0:
-            raise ValueError(f"labeling.max_actors must be >= 0 (0 = automatic), got {self.max_actors}")
-        if not self.cpus_per_actor > 0:
-            raise ValueError(f"labeling.cpus_per_actor must be > 0, got {self.cpus_per_actor}")
+    batch_size: int = opt(256, "rows per LE call in an actor", ge=1)
+    max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow", ge=0)
+    cpus_per_actor: float = opt(
+        0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU", gt=0
+    )
+    rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)", ge=1)
 
 
 def label_transitions(

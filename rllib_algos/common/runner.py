@@ -1,6 +1,7 @@
 """Train one learec algorithm on transitions Parquet with RLlib, checkpoint it and export the policy.
 
-The entry point jobs, the CLI and Tune call. Ray must already be running (``init_ray``).
+The entry point of the training job (the CLI and the pipeline reach it through it). Ray must already be
+running (``init_ray``).
 """
 
 from __future__ import annotations
