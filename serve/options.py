@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from learec.platform.common.fields import field_help, opt
+from learec.platform.common.fields import Checked, field_help, opt
 
 APP_NAME = "learec"
 DEPLOYMENT_NAME = "Recommender"
@@ -20,41 +20,37 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
-class BatchSettings:
+class BatchSettings(Checked):
     """How requests are grouped into backbone passes (a Serve ``user_config``: changes need no restart)."""
 
-    max_batch_size: int = opt(32, "most single requests scored in one backbone pass")
+    max_batch_size: int = opt(32, "most single requests scored in one backbone pass", ge=1, le=1024)
     batch_wait_timeout_s: float = opt(
         0.005,
         "under load, how long a batch waits to fill up; a request that finds no other one queued is "
         "scored at once",
+        ge=0,
+        le=1,
     )
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_batch_size <= 1024:
-            raise ValueError(f"max_batch_size must be in [1, 1024], got {self.max_batch_size}")
-        if not 0 <= self.batch_wait_timeout_s <= 1:
-            raise ValueError(
-                f"batch_wait_timeout_s must be in [0, 1] seconds, got {self.batch_wait_timeout_s}"
-            )
 
 
 @dataclass(frozen=True)
-class ServeConfig:
+class ServeConfig(Checked):
     host: str = opt("127.0.0.1", "address the HTTP proxy binds; 127.0.0.1 keeps it on this machine")
-    port: int = opt(8000, "HTTP port of the proxy")
+    port: int = opt(8000, "HTTP port of the proxy", ge=1, le=65535)
     app_name: str = opt(APP_NAME, "Serve application name; deploying again under it replaces the policy")
     route_prefix: str = opt("/", "URL prefix of the endpoint")
-    num_replicas: int = opt(1, "fixed number of replicas (ignored when max_replicas is set)")
-    min_replicas: int = opt(1, "autoscaling: fewest replicas")
-    max_replicas: int | None = opt(None, "autoscaling: most replicas; set it to switch autoscaling on")
-    target_ongoing_requests: float = opt(8.0, "autoscaling: ongoing requests per replica to aim for")
-    max_ongoing_requests: int = opt(64, "requests one replica accepts at once; more queue in the proxy")
-    replica_cpus: float = opt(0.5, "CPUs reserved per replica (fractions are fine)")
-    replica_gpus: float = opt(0.0, "GPUs reserved per replica (0: score on CPU)")
-    max_batch_size: int = opt(32, field_help(BatchSettings, "max_batch_size"))
-    batch_wait_timeout_s: float = opt(0.005, field_help(BatchSettings, "batch_wait_timeout_s"))
-    max_body_bytes: int = opt(1_048_576, "largest request body accepted; larger ones get a 413")
+    num_replicas: int = opt(1, "fixed number of replicas (ignored when max_replicas is set)", ge=1)
+    min_replicas: int = opt(1, "autoscaling: fewest replicas", ge=0)
+    max_replicas: int | None = opt(None, "autoscaling: most replicas; set it to switch autoscaling on", ge=1)
+    target_ongoing_requests: float = opt(8.0, "autoscaling: ongoing requests per replica to aim for", gt=0)
+    max_ongoing_requests: int = opt(64, "requests one replica accepts at once; more queue in the proxy", ge=1)
+    replica_cpus: float = opt(0.5, "CPUs reserved per replica (fractions are fine)", ge=0)
+    replica_gpus: float = opt(0.0, "GPUs reserved per replica (0: score on CPU)", ge=0)
+    max_batch_size: int = opt(32, field_help(BatchSettings, "max_batch_size"), ge=1, le=1024)
+    batch_wait_timeout_s: float = opt(0.005, field_help(BatchSettings, "batch_wait_timeout_s"), ge=0, le=1)
+    max_body_bytes: int = opt(
+        1_048_576, "largest request body accepted; larger ones get a 413", ge=1024, le=64 * 2**20
+    )
     api_key_file: str | None = opt(
         None, f"file holding the API key clients send as x-api-key (or set {API_KEY_ENV})"
     )
@@ -66,23 +62,13 @@ class ServeConfig:
     )
 
     def __post_init__(self) -> None:
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"port must be in [1, 65535], got {self.port}")
+        super().__post_init__()
         if not self.route_prefix.startswith("/"):
             raise ValueError(f"route_prefix must start with '/', got {self.route_prefix!r}")
-        if self.num_replicas < 1 or self.min_replicas < 0:
-            raise ValueError("num_replicas must be >= 1 and min_replicas >= 0")
         if self.max_replicas is not None and self.max_replicas < max(1, self.min_replicas):
             raise ValueError(
                 f"max_replicas ({self.max_replicas}) must be >= max(1, min_replicas={self.min_replicas})"
             )
-        if self.target_ongoing_requests <= 0 or self.max_ongoing_requests < 1:
-            raise ValueError("target_ongoing_requests must be > 0 and max_ongoing_requests >= 1")
-        if self.replica_cpus < 0 or self.replica_gpus < 0:
-            raise ValueError("replica_cpus and replica_gpus must be >= 0")
-        if not 1024 <= self.max_body_bytes <= 64 * 2**20:
-            raise ValueError(f"max_body_bytes must be in [1024, 64 MiB], got {self.max_body_bytes}")
-        self.batch  # noqa: B018 - validates the batch fields with their own messages
 
     @property
     def batch(self) -> BatchSettings:
