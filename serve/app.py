@@ -1,70 +1,83 @@
-"""Ray Serve application: an exported policy behind ``POST /recommend`` and ``GET /healthz``.
+"""Ray Serve application: the API of ``api.py`` on one or more replicas.
 
-Requests are batched across callers with ``@serve.batch`` (one backbone pass per batch). Validation is
-pydantic's (422 with the field at fault); a wrong API key is a 401. Start it with ``learec serve --policy
-DIR`` (binds 127.0.0.1 unless ``--host`` says otherwise) or ``serve run learec.serve.app:build_app
-policy_dir=DIR``.
-
-No ``from __future__ import annotations`` here: Serve's ingress re-wraps the methods and FastAPI must see
-real types, or the request body is read as a query parameter.
+Start it with ``learec serve --policy DIR`` (options in ``serve/options.py``), with a Serve config file
+(``serve run serve/configs/local.yaml``, ``serve deploy ...``) or ``serve run learec.serve.app:build_app
+policy_dir=DIR``. Batching limits are the deployment's ``user_config``, so changing them reconfigures the
+running replicas instead of replacing them. The API key comes from ``api_key_file``, the
+``LEAREC_API_KEY`` variable of the replica, or (tests, ``learec serve``) the constructor.
 """
 
-import hmac
+from __future__ import annotations
+
 import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from fastapi import FastAPI, Header, HTTPException
 from ray import serve
 
-from learec.serve.schemas import Health, RecommendRequest, RecommendResponse, ScoredItem
+from learec.platform.common.fields import from_dict
+from learec.serve.options import API_KEY_ENV, DEPLOYMENT_NAME, BatchSettings, ServeConfig
 
-app = FastAPI(title="learec", description="Recommendations from an offline-RL policy trained with learec.")
-API_KEY_ENV = "LEAREC_API_KEY"
+# Arguments ``build_app`` accepts (``args:`` of a Serve config file, ``key=value`` of ``serve run``).
+BUILD_ARGS = ("policy_dir", "api_key_file", "max_body_bytes")
 
 
-@serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=64)
-@serve.ingress(app)
+def read_api_key(api_key_file: str | os.PathLike[str] | None) -> str | None:
+    """The key in ``api_key_file`` (surrounding whitespace dropped), else ``$LEAREC_API_KEY``, else None."""
+    if api_key_file:
+        path = Path(api_key_file).expanduser()
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"{path}: cannot read the API key file ({exc.__class__.__name__}); give a readable file "
+                f"holding the key, or set {API_KEY_ENV}"
+            ) from None
+        if not key:
+            raise ValueError(f"{path}: the API key file is empty")
+        return key
+    return os.environ.get(API_KEY_ENV) or None
+
+
+@serve.deployment(name=DEPLOYMENT_NAME, num_replicas=1, ray_actor_options={"num_cpus": 0.5})
+@serve.ingress()
 class Recommender:
-    def __init__(self, policy_dir: str, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        policy_dir: str,
+        api_key: str | None = None,
+        api_key_file: str | None = None,
+        max_body_bytes: int = ServeConfig.max_body_bytes,
+    ) -> None:
         import torch
 
-        from learec.serve.policy import ExportedPolicy
+        from learec.serve.service import RecommenderService
 
         torch.set_num_threads(1)
-        self.policy = ExportedPolicy.load(Path(policy_dir))
-        manifest = self.policy.manifest
-        self.model = f"{manifest.get('algo', '?')}/{self.policy.config['backbone']['name']}"
-        self.api_key = api_key or os.environ.get(API_KEY_ENV) or None
+        self.service = RecommenderService(policy_dir)
+        self.api_key = api_key or read_api_key(api_key_file)
+        self.max_body_bytes = int(max_body_bytes)
 
-    def _check_key(self, key: str | None) -> None:
-        if self.api_key is not None and not hmac.compare_digest(key or "", self.api_key):
-            raise HTTPException(status_code=401, detail="missing or wrong x-api-key header")
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        """Serve calls this with the deployment's ``user_config`` (batching limits) at start and on change."""
+        self.service.batcher.reconfigure(from_dict(BatchSettings, user_config, where="user_config"))
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
-    async def _scores(self, states: list[np.ndarray]) -> list[np.ndarray]:
-        batch = np.stack(states)
-        return list(self.policy.score(batch))
+    def __serve_build_asgi_app__(self) -> Any:
+        from learec.serve.api import create_api
 
-    @app.get("/healthz", response_model=Health)
-    async def healthz(self) -> Health:
-        return Health(status="ok", model=self.model, n_items=self.policy.n_items)
-
-    @app.post("/recommend", response_model=RecommendResponse)
-    async def recommend(
-        self, request: RecommendRequest, x_api_key: str | None = Header(default=None)
-    ) -> RecommendResponse:
-        self._check_key(x_api_key)
-        states, _, unknown = self.policy.encode([request.history])
-        scores = await self._scores(states[0])
-        ranked = self.policy.top_k(scores, request.history, request.k, request.exclude_consumed)
-        items = [ScoredItem(item_id=raw_id, score=score) for raw_id, score in ranked]
-        return RecommendResponse(items=items, unknown_items=unknown[0], model=self.model)
+        return create_api(self.service, self.api_key, self.max_body_bytes)
 
 
 def build_app(args: dict[str, Any]) -> Any:
-    """Entry point for ``serve run learec.serve.app:build_app policy_dir=...``."""
+    """Entry point for Serve config files and ``serve run learec.serve.app:build_app policy_dir=...``."""
+    unknown = sorted(set(args) - set(BUILD_ARGS))
+    if unknown:
+        raise ValueError(f"unknown argument {unknown[0]!r}; build_app takes {', '.join(BUILD_ARGS)}")
     if "policy_dir" not in args:
         raise ValueError("pass policy_dir=<exported policy folder>, e.g. runs/shop/models/<id>/policy")
-    return Recommender.bind(str(Path(args["policy_dir"]).resolve()), args.get("api_key"))
+    return Recommender.bind(
+        str(Path(args["policy_dir"]).expanduser().resolve()),
+        None,
+        args.get("api_key_file"),
+        int(args.get("max_body_bytes", ServeConfig.max_body_bytes)),
+    )

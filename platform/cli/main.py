@@ -18,6 +18,7 @@ import typer
 from learec.platform.cli import console
 from learec.platform.cli.options import with_config_options
 from learec.platform.jobs.config import RunConfig
+from learec.serve.options import ServeConfig
 
 app = typer.Typer(
     name="learec",
@@ -321,22 +322,33 @@ def sweep(
 
 
 @app.command("serve")
+@with_config_options(ServeConfig)
 def serve_policy(
     policy: Annotated[Path, typer.Option(help="An exported policy folder (runs/<name>/models/<m>/policy).")],
-    host: Annotated[
-        str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML file with any of the options below (CLI wins)."),
+    ] = None,
     api_key: Annotated[
-        str | None, typer.Option(help="Require this value in the x-api-key header (or set LEAREC_API_KEY).")
+        str | None,
+        typer.Option(
+            help="Require this x-api-key value. Visible to other users in `ps`: prefer --api-key-file or "
+            "the LEAREC_API_KEY variable."
+        ),
     ] = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    num_cpus: Annotated[
+        int | None, typer.Option(help="Logical CPUs of the local Ray; default: max(4, cores).")
+    ] = None,
+    overrides: dict[str, str] | None = None,
 ) -> None:
-    """Serve a policy with Ray Serve: POST /recommend {history, k, exclude_consumed}, GET /healthz."""
+    """Serve a policy with Ray Serve: POST /recommend and /recommend/batch, GET /v1/model, /healthz, /docs."""
     from learec.platform.jobs import deploy
+    from learec.platform.jobs.config_file import build_config
 
-    console.stage(f"serving {policy} on http://{host}:{port} (Ctrl-C stops)")
-    deploy.serve_forever(policy, host, port, api_key, address=address)
+    cfg = build_config(ServeConfig, config, overrides or {})
+    announce = lambda message: console.stage(f"{message}; Ctrl-C stops")  # noqa: E731
+    deploy.serve_forever(policy, cfg, api_key, num_cpus=num_cpus, address=address, announce=announce)
 
 
 @app.command("report")
