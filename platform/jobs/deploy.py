@@ -45,10 +45,19 @@ def serve_forever(
     num_cpus: int | None = None,
     address: str | None = None,
 ) -> None:
-    """Start Ray if needed, deploy, and block until Ctrl-C."""
-    from learec.platform.jobs.ray_runtime import init_ray
+    """Start Ray if needed, deploy, and block until Ctrl-C.
+
+    On a cluster (an address, or ``RAY_ADDRESS`` as ``ray job submit`` sets it) the app belongs to the
+    cluster's Serve: the job returns once the app is up, as ``serve deploy`` does, and ``serve shutdown``
+    (or a redeploy under the same name) ends it.
+    """
+    from learec.platform.jobs.ray_runtime import init_ray, local_cores
 
     init_ray(num_cpus=num_cpus, address=address)
+    if local_cores() is None:
+        url = start(policy_dir, host, port, api_key)
+        log.info("deployed %s on the cluster's Serve at %s (app %r)", policy_dir, url, APP_NAME)
+        return
     # A service manager stops us with SIGTERM: leave through ``finally`` so Serve shuts down cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url = start(policy_dir, host, port, api_key)
