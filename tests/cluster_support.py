@@ -88,7 +88,8 @@ class RayHead:
             time.sleep(2)
             status = self.status(submission_id)
         if status != want:
-            raise AssertionError(f"job {submission_id} is {status}, wanted {want}:\n{self.logs(submission_id)}")
+            logs = self.logs(submission_id)
+            raise AssertionError(f"job {submission_id} is {status}, wanted {want}:\n{logs}")
         return status
 
     def logs(self, submission_id: str) -> str:

@@ -63,7 +63,7 @@ def _set(cfg: dict[str, Any], dotted: str, value: Any) -> None:
         ("max_workers", "four", "'four' is not of type 'integer'"),
         ("min_wokers", 1, "'min_wokers' was unexpected"),  # a typo of a key
         ("provider.type", "awz", "Unsupported node provider: awz"),  # only prepare_config sees this one
-        ("available_node_types.gpu_worker.min_workers", 9, "`max_workers` is smaller than the sum of `min_workers`"),
+        ("available_node_types.gpu_worker.min_workers", 9, "smaller than the sum of `min_workers`"),
         ("available_node_types.gpu_worker.node_confg", {}, "'node_confg' was unexpected"),
     ],
 )
@@ -150,7 +150,8 @@ def test_rayjob_keeps_token_auth_and_shared_runs_on_every_pod() -> None:
 @pytest.mark.parametrize("name", CLUSTER_FILES)
 def test_every_ray_start_keeps_token_auth(name: str) -> None:
     cfg = _load(name)
-    starts = [c for c in cfg["head_start_ray_commands"] + cfg["worker_start_ray_commands"] if "ray start" in c]
+    commands = cfg["head_start_ray_commands"] + cfg["worker_start_ray_commands"]
+    starts = [c for c in commands if "ray start" in c]
     assert starts and all("RAY_AUTH_MODE=token" in c for c in starts), starts
     assert not any(c.strip() == "ray stop" for c in cfg["head_start_ray_commands"]) or name == "cluster.yaml"
     if name == "cluster.yaml":  # every node gets the token the user generated

@@ -16,7 +16,8 @@ import os
 from pathlib import Path
 
 RUNS_BASE_ENV = "LEAREC_RUNS_DIR"
-RAY_UNPACKED_MARKER = "runtime_resources"  # Ray unpacks working_dir packages below <session>/runtime_resources
+# Ray unpacks working_dir packages below <session>/runtime_resources.
+RAY_UNPACKED_MARKER = "runtime_resources"
 
 
 def in_ray_job_copy(folder: Path) -> bool:
@@ -33,7 +34,9 @@ def resolve_output(path: str | Path, option: str) -> Path:
     if base:
         base_path = Path(base).expanduser()
         if not base_path.is_absolute():
-            raise ValueError(f"{RUNS_BASE_ENV}={base!r} must be an absolute folder such as /mnt/shared/learec")
+            raise ValueError(
+                f"{RUNS_BASE_ENV}={base!r} must be an absolute folder such as /mnt/shared/learec"
+            )
         return base_path / path
     cwd = Path.cwd()
     if in_ray_job_copy(cwd):

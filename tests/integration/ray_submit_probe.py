@@ -6,7 +6,6 @@ Writes JSON to ``--out``: the cluster's nodes and CPUs, where the tasks ran, and
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 

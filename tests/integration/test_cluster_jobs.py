@@ -58,9 +58,8 @@ def runtime_env(runs_base: Path) -> str:
 @pytest.fixture(scope="module")
 def pipeline_run(head: RayHead, runs_base: Path) -> Path:
     """The pipeline job, with the default relative ``runs_dir`` resolved against ``LEAREC_RUNS_DIR``."""
-    head.submit(
-        "learec-pipeline", ["python", "-m", "learec.platform.jobs.pipeline", *TINY_JOB], runtime_env(runs_base)
-    )
+    entrypoint = ["python", "-m", "learec.platform.jobs.pipeline", *TINY_JOB]
+    head.submit("learec-pipeline", entrypoint, runtime_env(runs_base))
     head.wait("learec-pipeline", timeout=900)
     return runs_base / "runs" / "tiny"
 
@@ -111,7 +110,8 @@ def test_deploy_job_serves_the_pipeline_policy(head: RayHead, pipeline_run: Path
         head.wait("learec-deploy", timeout=300)  # returns once the app is up; the cluster keeps serving it
         url = f"http://127.0.0.1:{SERVE_PORT}"
         assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
-        answer = httpx.post(f"{url}/recommend", json={"history": ["sku-0012", "sku-0047"], "k": 5}, timeout=30)
+        body = {"history": ["sku-0012", "sku-0047"], "k": 5}
+        answer = httpx.post(f"{url}/recommend", json=body, timeout=30)
         assert answer.status_code == 200, answer.text
         assert len(answer.json()["items"]) == 5
     finally:

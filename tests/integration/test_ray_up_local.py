@@ -109,10 +109,8 @@ def test_ray_up_submit_down_on_one_machine(tmp_path: Path) -> None:
     probe = tmp_path / "probe.json"
     try:
         ray("up", "-y", "--no-config-cache", *name, str(cluster_file))
-        ray(
-            "submit", *name, str(cluster_file), str(REPO_ROOT / "tests" / "integration" / "ray_submit_probe.py"),
-            "--address", gcs, "--out", str(probe),
-        )  # fmt: skip
+        script = REPO_ROOT / "tests" / "integration" / "ray_submit_probe.py"
+        ray("submit", *name, str(cluster_file), str(script), "--address", gcs, "--out", str(probe))
         result = json.loads(probe.read_text())
         assert result["squares"] == [i * i for i in range(8)]
         assert result["task_ips"] == ["127.0.0.1"] and result["nodes"] == 1 and result["cpus"] == 2
