@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import sys
@@ -53,17 +54,32 @@ def local_ray_env() -> dict[str, str]:
 def _prepare_local_start() -> None:
     for key, value in local_ray_env().items():
         os.environ.setdefault(key, value)
+    _check_loopback_switch()
+
+
+def _check_loopback_switch() -> None:
     constants = sys.modules.get("ray._private.ray_constants")
     if (
         constants is not None
         and getattr(constants, "ENABLE_RAY_CLUSTER", False)
-        and (os.environ[SINGLE_MACHINE_ENV] == "0")
+        and (os.environ.get(SINGLE_MACHINE_ENV) == "0")
     ):
         log.warning(
             "Ray was imported before learec set %s=0, so the local Ray may listen on every interface; "
             "set it in the environment before starting Python to keep it on 127.0.0.1",
             SINGLE_MACHINE_ENV,
         )
+
+
+def is_loopback_address(address: str) -> bool:
+    """True for ``127.0.0.1:6379``, ``localhost:6379``, ``http://[::1]:8265`` and the like."""
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def init_ray(
@@ -82,6 +98,10 @@ def init_ray(
     address = address or os.environ.get("RAY_ADDRESS")
     if not address:
         _prepare_local_start()
+    elif is_loopback_address(address):
+        # A head on loopback: without the switch Ray rewrites 127.0.0.1 to the outward IP and never connects.
+        os.environ.setdefault(SINGLE_MACHINE_ENV, "0")
+        _check_loopback_switch()
     import ray
 
     global _local_cores

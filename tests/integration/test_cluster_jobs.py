@@ -116,7 +116,7 @@ def test_deploy_job_serves_the_pipeline_policy(head: RayHead, pipeline_run: Path
         assert len(answer.json()["items"]) == 5
     finally:
         stop = "import ray; from ray import serve; ray.init(); serve.shutdown()"
-        head.submit("learec-deploy-stop", ["python", "-c", f'"{stop}"'])
+        head.submit("learec-deploy-stop", ["python", "-c", stop])
         head.wait("learec-deploy-stop", timeout=120)
 
 

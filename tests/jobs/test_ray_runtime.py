@@ -78,3 +78,21 @@ def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path: Path) -> N
     assert exposed == [], f"listening beyond loopback: {exposed}"
     assert probe["node_ip"] == "127.0.0.1"
     assert probe["auth_mode"] == "token" and probe["token_file"]
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1:6379", True),
+        ("localhost:6379", True),
+        ("http://127.0.0.1:8265", True),
+        ("http://[::1]:8265", True),
+        ("10.0.0.5:6379", False),
+        ("auto", False),
+        ("ray://head.example.com:10001", False),
+    ],
+)
+def test_loopback_addresses_are_recognised(address: str, loopback: bool) -> None:
+    from learec.platform.jobs.ray_runtime import is_loopback_address
+
+    assert is_loopback_address(address) is loopback
