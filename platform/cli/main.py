@@ -261,6 +261,62 @@ def train(
     console.print_metrics(result.metrics)
 
 
+@app.command("sweep")
+def sweep(
+    spec: Annotated[
+        Path, typer.Argument(help="A sweep file (tune_configs/*.yaml): run config + sweep section.")
+    ],
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted sweep; finished trials are not rerun.")
+    ] = False,
+    num_samples: Annotated[
+        int | None, typer.Option(help="Trials to sample (overrides sweep.num_samples).")
+    ] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option(help="Trials at once (overrides sweep.max_concurrent; 0: fit the cluster).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Sweep folder under runs/<run>/sweeps/ (default: the file's stem).")
+    ] = None,
+    search_alg: Annotated[
+        str | None, typer.Option(help="random or optuna (overrides sweep.search_alg).")
+    ] = None,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="Also track trials in MLflow (local file store <sweep>/mlruns).")
+    ] = False,
+    address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+) -> None:
+    """Search hyper-parameters with Ray Tune (ASHA on a validation metric); write the best config and policy.
+
+    Results go to runs/<name>/sweeps/<sweep>/: results.csv/.md, best.yaml (for `learec train --config`),
+    best/policy (servable), plots/, and Tune's trial folders with TensorBoard event files (tune/).
+    """
+    from learec.platform.jobs.sweep import run_sweep
+    from learec.platform.jobs.sweep_spec import load_sweep
+
+    chosen = {
+        "num_samples": num_samples,
+        "max_concurrent": max_concurrent,
+        "name": name,
+        "search_alg": search_alg,
+    }
+    overrides = {f"sweep.{k}": v for k, v in chosen.items() if v is not None}
+    loaded = load_sweep(spec, overrides)
+    with console.progress_bars() as progress:
+        summary = run_sweep(
+            loaded, resume=resume, mlflow=mlflow, address=address, progress=progress, say=console.stage
+        )
+    best = summary["best"]
+    console.done(
+        f"best trial {best['trial']}: {summary['metric']} = {best['metric']:.4f}; config {best['config']}"
+    )
+    test = summary["test"]["mean_std"]["test"]
+    console.print_metrics(
+        {k: f"{m:.4f} ± {s:.4f}" for k, (m, s) in test.items() if "@10/" in k},
+        title=f"test, best config, seeds {summary['test']['seeds']}",
+    )
+
+
 @app.command("serve")
 def serve_policy(
     policy: Annotated[Path, typer.Option(help="An exported policy folder (runs/<name>/models/<m>/policy).")],

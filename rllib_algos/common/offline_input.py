@@ -100,6 +100,8 @@ def offline_data_kwargs(
             "num_cpus": resources.prelearner_cpus,
         },
     }
+    if resources.read_cpus is not None:
+        kwargs["input_read_method_kwargs"]["num_cpus"] = resources.read_cpus
     if resources.shuffle_buffer:
         kwargs["iter_batches_kwargs"] = {"local_shuffle_buffer_size": resources.shuffle_buffer}
     return kwargs

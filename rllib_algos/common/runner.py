@@ -7,6 +7,7 @@ running (``init_ray``).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -107,6 +108,83 @@ def score_fn(net: RecNetwork) -> ScoreFn:
     return score
 
 
+def planned_iterations(config: TrainConfig, files: Sequence[str], batch_size: int) -> int:
+    """Training iterations of ``config``: ``iterations``, or enough for ``epochs`` passes over ``files``."""
+    if config.epochs <= 0:
+        return config.iterations
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    per_iter = batch_size * max(1, config.num_learners)
+    return max(1, math.ceil(config.epochs * rows / per_iter))
+
+
+class Training:
+    """One RLlib training run as steps: build, ``step()``, ``scorer()``, ``save``/``restore``, ``export``.
+
+    ``fit`` drives it to the end; a Tune trial drives it a few iterations at a time, validating and
+    checkpointing between reports, and restores it after an interrupted sweep. Call ``stop()`` when done.
+    """
+
+    STATE_FILE = "training_state.json"  # iteration counter and loss history beside the RLlib checkpoint
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        train_path: Path | list[Path],
+        n_items: int,
+        state_len: int,
+        logs_dir: Path,
+    ) -> None:
+        self.config = config
+        self.n_items, self.state_len = n_items, state_len
+        files = parquet_files(train_path)
+        rl_config = build_config(config, files, n_items, state_len)
+        self.params: RecRLParams = rl_config.params
+        self.iterations = planned_iterations(config, files, self.params.batch_size)
+        self.iteration = 0
+        self.history: list[tuple[int, dict[str, float]]] = []
+        torch.manual_seed(config.seed)
+        with results_dir(Path(logs_dir)):
+            self.algo = rl_config.build_algo()
+
+    @property
+    def done(self) -> bool:
+        return self.iteration >= self.iterations
+
+    def step(self) -> dict[str, float]:
+        """One training iteration; returns its ``loss/*`` metrics."""
+        losses = losses_of(self.algo.train())
+        self.iteration += 1
+        self.history.append((self.iteration, losses))
+        return losses
+
+    def scorer(self) -> ScoreFn:
+        """Scores of the current weights (network 1 on the driver), for validation."""
+        return score_fn(local_scorer(self.algo, self.n_items, self.state_len, self.params))
+
+    def save(self, path: Path) -> Path:
+        """RLlib checkpoint of the algorithm plus this run's counters, in ``path``."""
+        path = Path(path)
+        checkpoint = Path(self.algo.save_to_path(str(path)))
+        state = {"iteration": self.iteration, "history": self.history}
+        (checkpoint / self.STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+        return checkpoint
+
+    def restore(self, path: Path) -> None:
+        """Continue from a ``save``: weights, optimiser state, iteration counter and loss history."""
+        path = Path(path)
+        self.algo.restore_from_path(str(path))
+        state = json.loads((path / self.STATE_FILE).read_text(encoding="utf-8"))
+        self.iteration = int(state["iteration"])
+        self.history = [(int(i), dict(losses)) for i, losses in state["history"]]
+
+    def train_config_dict(self) -> dict[str, Any]:
+        """The training config as written beside an export."""
+        return to_dict(self.config)
+
+    def stop(self) -> None:
+        self.algo.stop()
+
+
 def fit(
     config: TrainConfig,
     train_path: Path | list[Path],
@@ -121,33 +199,23 @@ def fit(
     from learec.rllib_algos.common.export import export_policy
 
     out_dir = Path(out_dir)
-    files = parquet_files(train_path)
-    rl_config = build_config(config, files, n_items, state_len)
-    params = rl_config.params
-    iterations = config.iterations
-    if config.epochs > 0:
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-        per_iter = params.batch_size * max(1, config.num_learners)
-        iterations = max(1, math.ceil(config.epochs * rows / per_iter))
-    torch.manual_seed(config.seed)
-    with results_dir(out_dir / "ray_logs"):
-        algo = rl_config.build_algo()
-    history: list[tuple[int, dict[str, float]]] = []
+    training = Training(config, train_path, n_items, state_len, out_dir / "ray_logs")
     val: dict[str, Any] = {}
     try:
-        for it in range(1, iterations + 1):
-            losses = losses_of(algo.train())
-            history.append((it, losses))
+        while not training.done:
+            losses = training.step()
+            it = training.iteration
             if on_iteration is not None:
                 on_iteration(it, losses)
-            if val_fn is not None and config.eval_every and it % config.eval_every == 0 and it < iterations:
-                val = dict(val_fn(score_fn(local_scorer(algo, n_items, state_len, params))))
+            if val_fn is not None and config.eval_every and it % config.eval_every == 0 and not training.done:
+                val = dict(val_fn(training.scorer()))
                 log.info("iteration %d: %s", it, val)
         if val_fn is not None:
-            val = dict(val_fn(score_fn(local_scorer(algo, n_items, state_len, params))))
-        checkpoint = Path(algo.save_to_path(str(out_dir / "checkpoint")))
+            val = dict(val_fn(training.scorer()))
+        checkpoint = training.save(out_dir / "checkpoint")
     finally:
-        algo.stop()
-    metrics = {**(history[-1][1] if history else {}), **val, "iterations": iterations}
-    export_dir = export_policy(checkpoint, out_dir / "policy", raw_ids, to_dict(config), metrics)
+        training.stop()
+    history = training.history
+    metrics = {**(history[-1][1] if history else {}), **val, "iterations": training.iterations}
+    export_dir = export_policy(checkpoint, out_dir / "policy", raw_ids, training.train_config_dict(), metrics)
     return FitResult(checkpoint, export_dir, history, metrics)

@@ -27,6 +27,12 @@ class OfflineInput(Checked):
     shuffle_buffer: int = opt(
         0, "rows in the local shuffle buffer of the batch iterator; 0 reads in order", ge=0
     )
+    read_cpus: float | None = opt(
+        None,
+        "CPUs each Ray Data read task requests; none: Ray's default (1). Inside a Tune trial's placement "
+        "group a full CPU exceeds Ray Data's per-operator budget and the read never starts",
+        gt=0,
+    )
 
 
 @dataclass(frozen=True)
