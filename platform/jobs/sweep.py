@@ -91,7 +91,10 @@ def trial_fixed(spec: SweepSpec) -> dict[str, Any]:
 
 
 def sweep_dir(spec: SweepSpec) -> Path:
-    return Path(spec.run.runs_dir).resolve() / spec.run.name / "sweeps" / spec.name
+    from learec.platform.jobs.output_paths import resolve_output
+
+    runs = resolve_output(spec.run.runs_dir, "runs_dir").resolve()  # the same rule as RunDir.create
+    return runs / spec.run.name / "sweeps" / spec.name
 
 
 def prepare_inputs(spec: SweepSpec, progress: Progress) -> tuple[Path, Path | None]:
