@@ -7,6 +7,9 @@ import tempfile
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# Ray reads its single-machine switch at import (test modules import Ray before the fixture runs): keep
+# the session's Ray on 127.0.0.1, as init_ray does for a fresh process (see jobs/ray_runtime.py).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # RLlib and Ray write under ~ (ray_results, .ray); keep the real home clean.

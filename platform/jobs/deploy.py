@@ -90,8 +90,13 @@ def serve_forever(
     address: str | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Check the inputs, start Ray if needed, deploy, ``announce`` the URL, block until Ctrl-C or SIGTERM."""
-    from learec.platform.jobs.ray_runtime import init_ray
+    """Check the inputs, start Ray if needed, deploy, ``announce`` the URL, block until Ctrl-C or SIGTERM.
+
+    On a cluster (an address, or ``RAY_ADDRESS`` as ``ray job submit`` sets it) the app belongs to the
+    cluster's Serve: the job returns once the app is up, as ``serve deploy`` does, and ``serve shutdown``
+    (or a redeploy under the same name) ends it.
+    """
+    from learec.platform.jobs.ray_runtime import init_ray, local_cores
     from learec.serve.policy import ExportedPolicy
 
     ExportedPolicy.load(policy_dir)  # a bad folder or key file fails before Ray starts
@@ -102,6 +107,10 @@ def serve_forever(
         for name, value in throughput_env(cfg).items():
             os.environ.setdefault(name, value)  # read by Serve's processes when Ray starts
     init_ray(num_cpus=num_cpus, address=address)
+    if local_cores() is None:
+        url = start(policy_dir, cfg, key)
+        log.info("deployed %s on the cluster's Serve at %s (app %r)", policy_dir, url, cfg.app_name)
+        return
     # A service manager stops us with SIGTERM: leave through ``finally`` so Serve shuts down cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url = start(policy_dir, cfg, key)

@@ -7,8 +7,9 @@ same keys as the YAML file, so ``ray job submit -- python -m ...`` needs no CLI 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +35,12 @@ def parse_job_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     overrides = dict(o.split("=", 1) for o in args.overrides)
     return args, build_config(RunConfig, args.config, overrides)
+
+
+@contextlib.contextmanager
+def user_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """Bad input (a ``ValueError`` from config or path checks) ends the job with one sentence, exit 2."""
+    try:
+        yield
+    except ValueError as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")

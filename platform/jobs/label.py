@@ -32,14 +32,16 @@ def label(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from learec.platform.jobs.job_args import job_parser, parse_job_args
+    from learec.platform.jobs.job_args import job_parser, parse_job_args, user_errors
+    from learec.platform.jobs.output_paths import resolve_output
 
     parser = job_parser("Label transitions with the LE (Ray Data, resumable).")
     parser.add_argument("--le", type=Path, required=True, help="LE checkpoint folder")
     parser.add_argument("--input", type=Path, required=True, help="transitions Parquet file or folder")
     parser.add_argument("--output", type=Path, required=True, help="output folder")
-    args, cfg = parse_job_args(parser, argv)
-    report = label(cfg, args.le, args.input, args.output)
+    with user_errors(parser):
+        args, cfg = parse_job_args(parser, argv)
+        report = label(cfg, args.le, args.input, resolve_output(args.output, "--output"))
     log.info("labeled %s rows into %s", report.rows_labeled, report.output_dir)
 
 

@@ -336,12 +336,14 @@ def rebuild_report(run_root: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m learec.platform.jobs.pipeline [--config FILE] [key=value ...]`` (ray job submit)."""
-    from learec.platform.jobs.job_args import job_parser, parse_job_args
+    from learec.platform.jobs.job_args import job_parser, parse_job_args, user_errors
 
     parser = job_parser(__doc__.splitlines()[0])
     parser.add_argument("--fresh", action="store_true", help="redo finished stages")
-    args, cfg = parse_job_args(parser, argv)
-    result = run_pipeline(cfg, fresh=args.fresh)
+    with user_errors(parser):
+        args, cfg = parse_job_args(parser, argv)
+        result = run_pipeline(cfg, fresh=args.fresh)
+    # The job log's last line: where the results are (durable, see output_paths.py).
     logger.info("report: %s", result.report)
 
 

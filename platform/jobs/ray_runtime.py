@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import sys
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -12,6 +14,13 @@ log = logging.getLogger(__name__)
 # (learners, prelearners, actor pools, replicas) never reserve every CPU and starve Ray Data's read tasks.
 MIN_LOGICAL_CPUS = 4
 _local_cores: int | None = None  # set when init_ray starts a local cluster
+
+# Ray 2.60 binds GCS, raylet, workers and agents to the node IP, and ``ray.init(_node_ip_address=
+# "127.0.0.1")`` is rewritten to the machine's outward address (``resolve_ip_for_localhost``). Its
+# single-machine mode (the one it uses on macOS and Windows) makes the node IP 127.0.0.1 instead, so every
+# server listens on loopback only. Ray reads the switch once, when ``ray`` is first imported.
+SINGLE_MACHINE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+AUTH_MODE_ENV = "RAY_AUTH_MODE"
 
 
 def default_env() -> dict[str, str]:
@@ -33,6 +42,46 @@ def apply_default_env() -> None:
             os.environ.setdefault(key, value)
 
 
+def local_ray_env() -> dict[str, str]:
+    """Variables a Ray that learec starts on this machine needs: loopback only, token auth on.
+
+    ``setdefault`` semantics: a user who set ``RAY_AUTH_MODE=disabled`` (tests do) or wants the node
+    reachable (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=1``) keeps that choice.
+    """
+    return {SINGLE_MACHINE_ENV: "0", AUTH_MODE_ENV: "token"}
+
+
+def _prepare_local_start() -> None:
+    for key, value in local_ray_env().items():
+        os.environ.setdefault(key, value)
+    _check_loopback_switch()
+
+
+def _check_loopback_switch() -> None:
+    constants = sys.modules.get("ray._private.ray_constants")
+    if (
+        constants is not None
+        and getattr(constants, "ENABLE_RAY_CLUSTER", False)
+        and (os.environ.get(SINGLE_MACHINE_ENV) == "0")
+    ):
+        log.warning(
+            "Ray was imported before learec set %s=0, so the local Ray may listen on every interface; "
+            "set it in the environment before starting Python to keep it on 127.0.0.1",
+            SINGLE_MACHINE_ENV,
+        )
+
+
+def is_loopback_address(address: str) -> bool:
+    """True for ``127.0.0.1:6379``, ``localhost:6379``, ``http://[::1]:8265`` and the like."""
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def init_ray(
     num_cpus: int | None = None,
     address: str | None = None,
@@ -41,11 +90,18 @@ def init_ray(
 ) -> Any:
     """Connect to ``address`` (a running cluster, or ``auto``) or start a small local Ray.
 
-    Locally, Ray's token auth is switched off unless the user set ``RAY_AUTH_MODE``: the local cluster
-    lives only for this process. On a real cluster the caller's auth settings are kept.
+    A local Ray is started explicitly (``address="local"``: it never joins a head that another process
+    started on this machine), listens on 127.0.0.1 only and keeps Ray's token authentication on unless
+    the user set ``RAY_AUTH_MODE`` (see SECURITY.md). On a cluster the caller's auth settings are kept.
     """
     apply_default_env()
     address = address or os.environ.get("RAY_ADDRESS")
+    if not address:
+        _prepare_local_start()
+    elif is_loopback_address(address):
+        # A head on loopback: without the switch Ray rewrites 127.0.0.1 to the outward IP and never connects.
+        os.environ.setdefault(SINGLE_MACHINE_ENV, "0")
+        _check_loopback_switch()
     import ray
 
     global _local_cores
@@ -60,11 +116,11 @@ def init_ray(
         _local_cores = None
         ray.init(address=address, runtime_env=env, log_to_driver=False, configure_logging=False)
     else:
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         cpus = num_cpus or max(MIN_LOGICAL_CPUS, os.cpu_count() or 1)
         _local_cores = os.cpu_count() or 1
         log.info("starting local Ray with %d logical CPUs", cpus)
         ray.init(
+            address="local",
             num_cpus=cpus,
             include_dashboard=False,
             object_store_memory=object_store_mb * 2**20,

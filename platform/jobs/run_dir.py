@@ -23,7 +23,9 @@ class RunDir:
     def create(cls, runs_dir: str | Path, name: str) -> RunDir:
         if not name or "/" in name or name.startswith("."):
             raise ValueError(f"run name {name!r} must be a plain folder name such as 'shop'")
-        root = Path(runs_dir).resolve() / name
+        from learec.platform.jobs.output_paths import resolve_output
+
+        root = resolve_output(runs_dir, "runs_dir").resolve() / name
         root.mkdir(parents=True, exist_ok=True)
         return cls(root)
 

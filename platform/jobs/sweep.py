@@ -102,7 +102,10 @@ def total_trials(spec: SweepSpec) -> int:
 
 
 def sweep_dir(spec: SweepSpec) -> Path:
-    return Path(spec.run.runs_dir).resolve() / spec.run.name / "sweeps" / spec.name
+    from learec.platform.jobs.output_paths import resolve_output
+
+    runs = resolve_output(spec.run.runs_dir, "runs_dir").resolve()  # the same rule as RunDir.create
+    return runs / spec.run.name / "sweeps" / spec.name
 
 
 def prepare_inputs(spec: SweepSpec, progress: Progress) -> tuple[Path, Path | None]:

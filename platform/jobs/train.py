@@ -112,14 +112,16 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from learec.platform.jobs.job_args import job_parser, parse_job_args
+    from learec.platform.jobs.job_args import job_parser, parse_job_args, user_errors
+    from learec.platform.jobs.output_paths import resolve_output
 
     parser = job_parser("Train one RLlib offline recommender and export it.")
     parser.add_argument("--data", type=Path, required=True, help="prepared data folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--labels", type=Path, default=None, help="labeled transitions folder")
-    args, cfg = parse_job_args(parser, argv)
-    result = train(cfg, args.data, args.out, labels=args.labels)
+    with user_errors(parser):
+        args, cfg = parse_job_args(parser, argv)
+        result = train(cfg, args.data, resolve_output(args.out, "--out"), labels=args.labels)
     log.info("exported policy: %s; test metrics: %s", result.export_dir, result.metrics)
 
 
