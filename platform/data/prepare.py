@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from learec.platform.common import atomic
+from learec.platform.common import atomic, outputs
 from learec.platform.common.fields import opt, to_dict
 from learec.platform.data import preprocess, schema, splits
 from learec.platform.data.raw import RawLogs
@@ -161,8 +161,7 @@ def prepare(
 ) -> PreparedData:
     """Turn ``raw`` into a prepared folder at ``out_dir`` (replaced as a whole, atomically)."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / STATS_FILE).is_file():
-        raise ValueError(f"{out_dir} exists and is not a prepared data folder; choose an empty or new folder")
+    outputs.check_replaceable(out_dir, "prepared-data")  # before the work; atomic_path checks again
 
     def say(message: str) -> None:
         log.info("%s", message)
@@ -248,7 +247,7 @@ def prepare(
     }
 
     say(f"writing {out_dir}")
-    with atomic.atomic_path(out_dir) as tmp:
+    with atomic.atomic_path(out_dir, kind="prepared-data") as tmp:
         (tmp / "events").mkdir(parents=True)
         (tmp / "transitions").mkdir()
         pq.write_table(vocab.items_table(raw.items), tmp / ITEMS_FILE)

@@ -34,3 +34,10 @@ def parse_job_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     overrides = dict(o.split("=", 1) for o in args.overrides)
     return args, build_config(RunConfig, args.config, overrides)
+
+
+def progress_log(logger: logging.Logger) -> Any:
+    """Progress of long stages as throttled log lines (a job log has no terminal for bars)."""
+    from learec.platform.jobs.progress import ProgressLog
+
+    return ProgressLog(logger.info)

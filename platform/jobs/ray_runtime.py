@@ -45,6 +45,10 @@ def init_ray(
     lives only for this process. On a real cluster the caller's auth settings are kept.
     """
     apply_default_env()
+    if not os.environ.get("LEAREC_DEBUG"):
+        # Ray's C++ core prints warnings to the driver's stderr that say nothing to a user (e.g. actor
+        # "constructor arguments in the object store and max_restarts > 0" for every labeling actor).
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
     address = address or os.environ.get("RAY_ADDRESS")
     import ray
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learec.platform.common import atomic
+from learec.platform.common import atomic, outputs
 from learec.platform.common.fields import to_dict
 
 log = logging.getLogger(__name__)
@@ -27,12 +27,29 @@ class TrainJobResult:
     history: list[tuple[int, dict[str, float]]]
 
 
+def loss_detail(losses: dict[str, float]) -> str:
+    """``loss 1.2345 (ce 1.1, td 0.13)`` from one iteration's ``loss/<term>`` metrics, for progress lines."""
+    terms = {k.split("/", 1)[1]: v for k, v in losses.items() if k.startswith("loss/")}
+    if not terms:
+        return ""
+    total = terms.pop("total", None)
+    parts = ", ".join(f"{k} {v:.4g}" for k, v in sorted(terms.items()))
+    return f"loss {total:.4f} ({parts})" if total is not None else f"loss {parts}"
+
+
 def _train_inputs(data: Any, labels_dir: Path | None) -> list[Path]:
     if labels_dir is None:
         return [Path(data.root) / "transitions" / "train.parquet"]
-    parts = sorted(Path(labels_dir).glob("*.parquet"))
+    labels_dir = Path(labels_dir)
+    parts = sorted(labels_dir.glob("*.parquet"))
     if not parts:
-        raise FileNotFoundError(f"no labeled parts in {labels_dir}: run `learec label` first")
+        nested = any(labels_dir.glob("*/_SUCCESS"))
+        hint = f" (it holds label versions: pass {labels_dir}/<label_version>)" if nested else ""
+        raise FileNotFoundError(f"no labeled parts in {labels_dir}{hint}: run `learec label` first")
+    if not (labels_dir / "_SUCCESS").is_file():
+        raise ValueError(
+            f"labels in {labels_dir} are incomplete (no _SUCCESS): rerun the same `learec label` to finish them"
+        )
     return parts
 
 
@@ -58,12 +75,15 @@ def train_and_evaluate(
             "(made by `learec label`) or set the le_state/le_reward/lea_augment_k switches off"
         )
     eval_config = eval_config or EvalConfig()
-    out_dir = Path(out_dir)
+    out_dir = outputs.resolve_path(out_dir)  # RLlib reads a relative path as a URI without a scheme
+    outputs.check_replaceable(out_dir, "model")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs.write_marker(out_dir, "model")
     task = f"train {train_cfg.algo}"
 
     def on_iteration(iteration: int, losses: dict[str, float]) -> None:
         if progress is not None:
-            progress(task, iteration, train_cfg.iterations)
+            progress(task, iteration, train_cfg.iterations, loss_detail(losses))
 
     result = fit(
         train_cfg,
@@ -92,27 +112,36 @@ def train(
     labels: Path | None = None,
     address: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    force: bool = False,
 ) -> TrainJobResult:
-    """The ``learec train`` job: the run config's ``train`` and ``eval`` sections on one data folder."""
+    """The ``learec train`` job: the run config's ``train`` and ``eval`` sections on one data folder.
+
+    ``force`` replaces a trained model folder already at ``out``; any other non-empty folder is refused.
+    """
     from learec.platform.data.prepare import load_prepared
     from learec.platform.jobs.ray_runtime import init_ray
 
-    data = load_prepared(Path(data_dir))
+    out = outputs.claim_output(out, "model", replace=force)
+    data = load_prepared(outputs.resolve_path(data_dir))
+    labels = outputs.resolve_path(labels) if labels is not None else None
+    if labels is not None and not labels.is_dir():
+        raise ValueError(f"labels folder {labels} does not exist: run `learec label` first")
     init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
     return train_and_evaluate(
-        cfg.train, data, Path(out), labels_dir=labels, eval_config=cfg.eval, progress=progress
+        cfg.train, data, out, labels_dir=labels, eval_config=cfg.eval, progress=progress
     )
 
 
 def main(argv: list[str] | None = None) -> None:
-    from learec.platform.jobs.job_args import job_parser, parse_job_args
+    from learec.platform.jobs.job_args import job_parser, parse_job_args, progress_log
 
     parser = job_parser("Train one RLlib offline recommender and export it.")
     parser.add_argument("--data", type=Path, required=True, help="prepared data folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--labels", type=Path, default=None, help="labeled transitions folder")
+    parser.add_argument("--force", action="store_true", help="replace a trained model folder at --out")
     args, cfg = parse_job_args(parser, argv)
-    result = train(cfg, args.data, args.out, labels=args.labels)
+    result = train(cfg, args.data, args.out, labels=args.labels, force=args.force, progress=progress_log(log))
     log.info("exported policy: %s; test metrics: %s", result.export_dir, result.metrics)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from learec.platform.common import atomic
+from learec.platform.common.outputs import MARKER_FILE
 from learec.platform.le.backbone import decoder_of, dir_hash
 from learec.platform.le.item_tokens import set_item_rows
 from learec.platform.le.le_model import LEModel
@@ -59,10 +60,13 @@ def read_manifest(ckpt_dir: Path) -> dict[str, Any]:
 
 
 def checkpoint_hash(ckpt_dir: Path) -> str:
-    """Stable sha256 (16 hex) over every file's relative path and bytes, the manifest minus ``metrics``."""
+    """Stable sha256 (16 hex) over every file's relative path and bytes, the manifest minus ``metrics``.
+
+    The output marker is left out: it says who wrote the folder, not what the LE is.
+    """
     root = Path(ckpt_dir)
     h = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and p.name != MARKER_FILE):
         rel = f.relative_to(root).as_posix()
         h.update(rel.encode() + b"\0")
         if rel == MANIFEST:

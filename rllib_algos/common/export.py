@@ -71,7 +71,7 @@ def export_policy(
     algo = str(train.get("algo", "unknown"))
     backbone = to_dict(module.params.backbone)
     tensors = served_state(module)
-    with atomic_path(out_dir) as tmp:
+    with atomic_path(out_dir, kind="policy") as tmp:
         tmp.mkdir(parents=True)
         save_file(tensors, str(tmp / WEIGHTS))
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
