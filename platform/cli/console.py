@@ -63,7 +63,7 @@ def done(message: str) -> None:
 
 
 def error(message: str) -> None:
-    console.print(f"[bold red]error:[/] {escape(message)}")
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
 def warning(message: str) -> None:

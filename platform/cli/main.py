@@ -307,7 +307,6 @@ def serve_policy(
 def report(run_dir: Annotated[Path, typer.Argument(help="A run folder (runs/<name>).")]) -> None:
     """Rebuild report.md and the plots of a run from its stored metrics."""
     from learec.platform.jobs import pipeline
-
     from learec.platform.jobs.run_dir import RunDir
 
     path = pipeline.rebuild_report(RunDir.open(run_dir).root)

@@ -16,8 +16,15 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+BOUNDS = {"ge": (lambda v, b: v >= b, ">="), "gt": (lambda v, b: v > b, ">"), "le": (lambda v, b: v <= b, "<=")}
+
+
 def opt(default: Any, help: str, **metadata: Any) -> Any:
-    """A dataclass field with a default and a one-line help text (shown by ``--help``)."""
+    """A dataclass field with a default and a one-line help text (shown by ``--help``).
+
+    ``ge``/``gt``/``le`` bound a number; YAML and CLI values outside are errors naming the key (sizes get
+    an upper bound so a typo cannot exhaust memory).
+    """
     if isinstance(default, list | dict | set):
         raise TypeError("mutable defaults are not allowed; use a tuple")
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
@@ -109,6 +116,14 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     return value
 
 
+def _check_bounds(value: Any, metadata: Mapping[str, Any], where: str) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return
+    for key, (ok, sign) in BOUNDS.items():
+        if key in metadata and not ok(value, metadata[key]):
+            raise ValueError(f"{where} must be {sign} {metadata[key]}, got {value}")
+
+
 def from_dict(cls: type[T], values: Mapping[str, Any] | None, *, where: str = "") -> T:
     """Build dataclass ``cls`` from a mapping; unknown keys and wrong types are errors naming the key.
 
@@ -122,6 +137,9 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, *, where: str = ""
     if unknown:
         raise ValueError(f"unknown key {prefix}{unknown[0]}; known keys: {', '.join(sorted(names))}")
     kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in values.items()}
+    for f in dataclasses.fields(cls):
+        if f.name in kwargs:
+            _check_bounds(kwargs[f.name], f.metadata, f"{prefix}{f.name}")
     try:
         return cls(**kwargs)
     except ValueError as exc:

@@ -70,7 +70,7 @@ def is_empty_dir(folder: Path) -> bool:
 
 
 def check_replaceable(folder: Path, kind: str) -> None:
-    """Raise unless ``folder`` is absent, empty, or a learec output of ``kind`` (the last rule of ``atomic_path``)."""
+    """Raise unless ``folder`` is absent, empty, or a learec output of ``kind`` (``atomic_path``'s rule)."""
     _check_kind(kind)
     if not folder.exists() or is_empty_dir(folder):
         return

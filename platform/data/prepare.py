@@ -64,6 +64,7 @@ class PrepConfig:
     max_session_len: int | None = opt(
         50,
         "keep only each session's last N events (long bot-like sessions dominate otherwise); null keeps all",
+        le=1_000_000,
     )
     split: Literal["random", "temporal", "leave_one_out"] = opt(
         "random",
@@ -73,7 +74,7 @@ class PrepConfig:
     )
     split_ratios: tuple[float, ...] = opt((0.8, 0.1, 0.1), "train, val, test shares (random and temporal)")
     seed: int = opt(0, "seed of the random split")
-    state_len: int = opt(10, "L: items kept in a state (SQN state_size)")
+    state_len: int = opt(10, "L: items kept in a state (SQN state_size)", ge=1, le=1000)
     reward_click: float = opt(0.2, "reward of a click")
     reward_purchase: float = opt(1.0, "reward of a purchase; must differ from reward_click")
 

@@ -48,7 +48,8 @@ def _train_inputs(data: Any, labels_dir: Path | None) -> list[Path]:
         raise FileNotFoundError(f"no labeled parts in {labels_dir}{hint}: run `learec label` first")
     if not (labels_dir / "_SUCCESS").is_file():
         raise ValueError(
-            f"labels in {labels_dir} are incomplete (no _SUCCESS): rerun the same `learec label` to finish them"
+            f"labels in {labels_dir} are incomplete (no _SUCCESS): "
+            "rerun the same `learec label` to finish them"
         )
     return parts
 

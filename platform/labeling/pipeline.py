@@ -19,8 +19,8 @@ Exactly once and resumable:
   task sends twice are dropped on the driver.
 * ``_plan.json`` pins the input's identity (sha256 of every file, rows, schema: ``input_check``) and
   ``rows_per_part`` of a version folder; a rerun with another input or partitioning is refused (or, with
-  ``restart``, relabeled from scratch) instead of silently mixing labels of two inputs. ``_SUCCESS`` (JSON: parts,
-  rows, schema) is written last. One run at a time per folder (an ``flock`` on it).
+  ``restart``, relabeled from scratch) instead of silently mixing labels of two inputs. ``_SUCCESS``
+  (JSON: parts, rows, schema) is written last. One run at a time per folder (an ``flock`` on it).
 * ``labeling_report.json`` in ``output_dir`` gives rows, parts, tokens, throughput and GPU-hours.
 
 Why not ``read_parquet(...).write_parquet(...)``: Ray's Parquet sink names files per write task and
@@ -73,14 +73,16 @@ class LabelingConfig:
     Fields marked ``affects_labels`` enter ``label_version``; the others only change speed and layout.
     """
 
-    k: int = opt(5, "positive actions the LE generates per row (le_pos_actions width)", affects_labels=True)
+    k: int = opt(
+        5, "positive actions the LE generates per row (le_pos_actions width)", affects_labels=True, le=1000
+    )
     engine: Literal["hf"] = opt(
         "hf", "inference engine: 'hf' = the LE's transformers/peft model in each actor", affects_labels=True
     )
     device: Literal["auto", "cpu", "cuda"] = opt(
         "auto", "auto: one GPU per actor when the cluster has GPUs, else fractional CPUs"
     )
-    batch_size: int = opt(256, "rows per LE call in an actor")
+    batch_size: int = opt(256, "rows per LE call in an actor", le=1_000_000)
     max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow")
     cpus_per_actor: float = opt(0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU")
     rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)")
@@ -316,7 +318,8 @@ def _pin_plan(
             old = {}
         mismatch = None
         if old.get("identity") != identity:
-            mismatch = f"another input ({old.get('input')}: {describe_difference(old.get('identity') or {}, identity)})"
+            difference = describe_difference(old.get("identity") or {}, identity)
+            mismatch = f"another input ({old.get('input')}: {difference})"
         elif old.get("rows_per_part") != plan["rows_per_part"] or old.get("parts") != plan["parts"]:
             mismatch = f"labeling.rows_per_part={old.get('rows_per_part')}"
         if mismatch is None:

@@ -26,7 +26,7 @@ class RecRLParams:
 
     backbone: BackboneConfig = opt(BackboneConfig(), "sequence encoder (gru4rec, caser, nextitnet, sasrec)")
     lr: float = opt(0.005, "Adam learning rate (SQN PyTorch port 0.005; SNQN/SA2C papers 0.01)")
-    batch_size: int = opt(256, "transitions per gradient step and learner")
+    batch_size: int = opt(256, "transitions per gradient step and learner", le=1_000_000)
     gamma: float = opt(0.5, "discount; sessions are short, the SQN papers use 0.5")
     q_loss_weight: float | None = opt(
         None, "w in CE + w*TD; none: the algorithm's default (CE 0, the others 1)"
