@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from learec.platform.common.fields import BOUNDS
+from learec.platform.common.fields import describe_constraint
 
 
 def _is_dataclass_type(tp: Any) -> bool:
@@ -73,9 +73,9 @@ def config_options(
             continue
         flag = "--" + dotted.replace(".", "-").replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else None
-        bounds = ", ".join(f"{sign} {f.metadata[k]}" for k, (_, sign) in BOUNDS.items() if k in f.metadata)
-        bounds = f"; {bounds}" if bounds else ""
-        help_text = f"{f.metadata.get('help', '')}{_choices(tp)}{bounds} (default: {_describe_default(default)})"
+        declared = describe_constraint(f.metadata)
+        allowed = f" ({declared})" if declared else _choices(tp)
+        help_text = f"{f.metadata.get('help', '')}{allowed} (default: {_describe_default(default)})"
         panel = prefix.rstrip(".").split(".")[0] or "run"
         option = typer.Option(
             None,

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from learec.platform.common import atomic, outputs
-from learec.platform.common.fields import opt, to_dict
+from learec.platform.common.fields import Checked, opt, to_dict
 from learec.platform.data import preprocess, schema, splits
 from learec.platform.data.raw import RawLogs
 from learec.platform.data.transitions import build_transitions
@@ -48,7 +48,7 @@ PREPARE_HINT = "run `learec data prepare` first"
 
 
 @dataclass(frozen=True)
-class PrepConfig:
+class PrepConfig(Checked):
     """Preprocessing, split and transitions; defaults follow the SQN protocol (LEA.md §6-7)."""
 
     min_session_len: int = opt(3, "drop sessions with fewer events (SQN keeps sessions with > 2 events)")
@@ -76,9 +76,12 @@ class PrepConfig:
     seed: int = opt(0, "seed of the random split")
     state_len: int = opt(10, "L: items kept in a state (SQN state_size)", ge=1, le=1000)
     reward_click: float = opt(0.2, "reward of a click")
-    reward_purchase: float = opt(1.0, "reward of a purchase; must differ from reward_click")
+    reward_purchase: float = opt(
+        1.0, "reward of a purchase (evaluation tells purchases by is_buy, not reward)"
+    )
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared bounds (opt ge/le)
         for name in ("min_session_len", "min_item_count", "session_gap_s", "state_len"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -99,11 +102,6 @@ class PrepConfig:
         for name in ("reward_click", "reward_purchase"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
-        if self.reward_click == self.reward_purchase:
-            raise ValueError(
-                f"reward_click and reward_purchase must differ (both {self.reward_click}): the evaluation "
-                "protocol tells clicks from purchases by reward"
-            )
 
 
 @dataclass(frozen=True)

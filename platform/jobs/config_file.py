@@ -70,7 +70,9 @@ def _check_node(node: yaml.Node, path: Path) -> None:
                 key = str(key_node.value)
                 line = key_node.start_mark.line + 1
                 if key in first:
-                    raise ConfigError(f"{path}:{line}: duplicate key {key!r} (first set on line {first[key]})")
+                    raise ConfigError(
+                        f"{path}:{line}: duplicate key {key!r} (first set on line {first[key]})"
+                    )
                 first[key] = line
                 visit(value_node)
         elif isinstance(n, yaml.SequenceNode):

@@ -10,10 +10,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from learec.platform.common import atomic, outputs
 from learec.platform.common.fields import to_dict
+from learec.platform.labeling.labeled_data import LabeledData
+
+if TYPE_CHECKING:
+    from learec.platform.data.prepare import PreparedData
+    from learec.platform.eval.protocol import EvalConfig
+    from learec.platform.jobs.config import RunConfig
+    from learec.rllib_algos.common.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +44,19 @@ def loss_detail(losses: dict[str, float]) -> str:
     return f"loss {total:.4f} ({parts})" if total is not None else f"loss {parts}"
 
 
-def _train_inputs(data: Any, labels_dir: Path | None) -> list[Path]:
+def _train_inputs(data: PreparedData, labels_dir: Path | None) -> list[Path]:
+    """The training transitions: the prepared ones, or the finished labeling of them."""
     if labels_dir is None:
-        return [Path(data.root) / "transitions" / "train.parquet"]
-    labels_dir = Path(labels_dir)
-    parts = sorted(labels_dir.glob("*.parquet"))
-    if not parts:
-        nested = any(labels_dir.glob("*/_SUCCESS"))
-        hint = f" (it holds label versions: pass {labels_dir}/<label_version>)" if nested else ""
-        raise FileNotFoundError(f"no labeled parts in {labels_dir}{hint}: run `learec label` first")
-    if not (labels_dir / "_SUCCESS").is_file():
-        raise ValueError(
-            f"labels in {labels_dir} are incomplete (no _SUCCESS): "
-            "rerun the same `learec label` to finish them"
-        )
-    return parts
+        return [data.transitions_path("train")]
+    return LabeledData.open(labels_dir).files
 
 
 def train_and_evaluate(
-    train_cfg: Any,
-    data: Any,
+    train_cfg: TrainConfig,
+    data: PreparedData,
     out_dir: Path,
     labels_dir: Path | None = None,
-    eval_config: Any = None,
+    eval_config: EvalConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainJobResult:
     """Fit ``train_cfg`` (an RLlib TrainConfig) on ``data`` (PreparedData); evaluate on val and test."""
@@ -107,7 +104,7 @@ def train_and_evaluate(
 
 
 def train(
-    cfg: Any,
+    cfg: RunConfig,
     data_dir: Path,
     out: Path,
     labels: Path | None = None,
@@ -123,10 +120,10 @@ def train(
     from learec.platform.jobs.ray_runtime import init_ray
 
     out = outputs.claim_output(out, "model", replace=force)
+    if labels is not None:
+        labels = outputs.resolve_path(labels)
+        LabeledData.open(labels)  # a partly labeled folder stops here, before anything loads
     data = load_prepared(outputs.resolve_path(data_dir))
-    labels = outputs.resolve_path(labels) if labels is not None else None
-    if labels is not None and not labels.is_dir():
-        raise ValueError(f"labels folder {labels} does not exist: run `learec label` first")
     init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
     return train_and_evaluate(
         cfg.train, data, out, labels_dir=labels, eval_config=cfg.eval, progress=progress

@@ -51,23 +51,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from learec.platform.common import atomic, outputs
-from learec.platform.common.fields import opt, to_dict
+from learec.platform.common.fields import Checked, opt, to_dict
 from learec.platform.data import schema
 from learec.platform.labeling.input_check import check_vocabulary, describe_difference, input_identity
+from learec.platform.labeling.labeled_data import PLAN_NAME, SUCCESS_NAME
 from learec.platform.labeling.labeler import TOKENS_COLUMN, Labeler
 from learec.platform.labeling.parts import Part, PartAssembler, input_schema, plan_parts, state_len
 from learec.platform.labeling.report import LabelingReport, Progress
 from learec.platform.labeling.resources import PoolPlan, plan_resources
-from learec.platform.labeling.version import label_fields, label_version
+from learec.platform.labeling.version import label_settings, label_version
 
 log = logging.getLogger(__name__)
 
-PLAN_NAME = "_plan.json"
-SUCCESS_NAME = "_SUCCESS"
-
 
 @dataclass(frozen=True)
-class LabelingConfig:
+class LabelingConfig(Checked):
     """Ray Data labeling of transitions with an LE checkpoint.
 
     Fields marked ``affects_labels`` enter ``label_version``; the others only change speed and layout.
@@ -88,6 +86,7 @@ class LabelingConfig:
     rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared bounds (opt ge/le)
         for name in ("k", "batch_size", "rows_per_part"):
             if getattr(self, name) < 1:
                 raise ValueError(f"labeling.{name} must be >= 1, got {getattr(self, name)}")
@@ -120,14 +119,14 @@ def label_transitions(
     started = time.perf_counter()
     le_ckpt, input_path, output_dir = (outputs.resolve_path(p) for p in (le_ckpt, input_path, output_dir))
     outputs.check_replaceable(output_dir, "labels")
-    checkpoint_hash, state_dim, manifest = _checkpoint_info(le_ckpt)
+    checkpoint_hash, le_state_dim, manifest = _checkpoint_info(le_ckpt)
     version = label_version(checkpoint_hash, config)
     in_schema = input_schema(input_path)
     where = f"labeling input {input_path}"
     length = state_len(in_schema, where)
     schema.check_columns(in_schema, schema.transitions_schema(length), where)
     check_vocabulary(manifest, le_ckpt, input_path, expected_raw_ids)
-    out_schema = output_schema(in_schema, state_dim, config.k, length)
+    out_schema = output_schema(in_schema, le_state_dim, config.k, length)
     parts = plan_parts(input_path, config.rows_per_part)
     identity = input_identity(input_path, in_schema)
     version_dir = output_dir / version
@@ -172,9 +171,9 @@ def label_transitions(
     return report
 
 
-def output_schema(in_schema: pa.Schema, state_dim: int, k: int, length: int) -> pa.Schema:
+def output_schema(in_schema: pa.Schema, le_state_dim: int, k: int, length: int) -> pa.Schema:
     """The labeled transitions contract, then any extra input columns as they came."""
-    out = schema.labeled_transitions_schema(state_dim, k, length)
+    out = schema.labeled_transitions_schema(le_state_dim, k, length)
     for f in in_schema:
         if out.get_field_index(f.name) < 0:
             out = out.append(f)
@@ -370,7 +369,7 @@ def _write_success(
         {
             "label_version": version,
             "checkpoint_hash": checkpoint_hash,
-            "label_fields": label_fields(config),
+            "label_settings": label_settings(config),
             "config": to_dict(config),
             "rows": sum(p.rows for p in parts),
             "parts": [

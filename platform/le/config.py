@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from learec.platform.common.fields import opt
+from learec.platform.common.fields import Checked, opt
 
 TINY = "tiny"
 SMOLLM2 = "smollm2-135m"
 
 
 @dataclass(frozen=True)
-class LEConfig:
+class LEConfig(Checked):
     backbone: str = opt(
         TINY, "tiny (random decoder built on the spot) | smollm2-135m | a local HF causal-LM dir"
     )
@@ -83,7 +83,9 @@ class LEConfig:
     eval_every: int = opt(
         100, "early stopping: score held-out pairs every N steps and keep the best weights (0: off)"
     )
-    heldout_pairs: int = opt(512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy", le=10_000_000)
+    heldout_pairs: int = opt(
+        512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy", le=10_000_000
+    )
     # inference ------------------------------------------------------------------------------------------
     candidate_factor: int = opt(3, "positive actions: re-score candidate_factor·k state-model candidates")
     infer_batch_size: int = opt(256, "rows per forward pass at inference", le=65536)
@@ -92,6 +94,7 @@ class LEConfig:
     threads: int | None = opt(None, "torch CPU threads while training (default: torch's)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared bounds (opt ge/le)
         positive = (
             "tiny_hidden",
             "tiny_layers",

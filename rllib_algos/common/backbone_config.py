@@ -10,14 +10,14 @@ import typing
 from dataclasses import dataclass
 from typing import Literal
 
-from learec.platform.common.fields import opt
+from learec.platform.common.fields import Checked, opt
 
 BackboneName = Literal["gru4rec", "caser", "nextitnet", "sasrec"]
 BACKBONE_NAMES: tuple[str, ...] = typing.get_args(BackboneName)  # the registry holds exactly these
 
 
 @dataclass(frozen=True)
-class BackboneConfig:
+class BackboneConfig(Checked):
     """Which sequence encoder and its settings; defaults follow the SQN-family code (notes/LEA.md §6)."""
 
     name: BackboneName = opt("gru4rec", "sequence encoder: gru4rec, caser, nextitnet or sasrec")
@@ -38,6 +38,7 @@ class BackboneConfig:
     sasrec_heads: int = opt(1, "SASRec: attention heads (must divide hidden)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared bounds (opt ge/le)
         known = BACKBONE_NAMES
         if self.name not in known:
             raise ValueError(f"backbone.name must be one of {', '.join(known)}, got {self.name!r}")
