@@ -70,7 +70,10 @@ def test_bad_config_files_are_one_line_naming_the_file(tmp_path: Path) -> None:
             ),
             "anchors and aliases expand",
         ),
-        "huge_state.yaml": (b"prep:\n  state_len: 1000000000\n", "state_len must be in [1, 1000], got 1000000000"),
+        "huge_state.yaml": (
+            b"prep:\n  state_len: 1000000000\n",
+            "state_len must be in [1, 1000], got 1000000000",
+        ),
     }
     for name, (content, expected) in cases.items():
         (tmp_path / name).write_bytes(content)
