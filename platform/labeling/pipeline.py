@@ -72,7 +72,11 @@ class LabelingConfig(Checked):
     """
 
     k: int = opt(
-        5, "positive actions the LE generates per row (le_pos_actions width)", affects_labels=True, le=1000
+        5,
+        "positive actions the LE generates per row (le_pos_actions width)",
+        ge=1,
+        le=1000,
+        affects_labels=True,
     )
     engine: Literal["hf"] = opt(
         "hf", "inference engine: 'hf' = the LE's transformers/peft model in each actor", affects_labels=True
@@ -80,20 +84,12 @@ class LabelingConfig(Checked):
     device: Literal["auto", "cpu", "cuda"] = opt(
         "auto", "auto: one GPU per actor when the cluster has GPUs, else fractional CPUs"
     )
-    batch_size: int = opt(256, "rows per LE call in an actor", le=1_000_000)
-    max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow")
-    cpus_per_actor: float = opt(0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU")
-    rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()  # declared bounds (opt ge/le)
-        for name in ("k", "batch_size", "rows_per_part"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"labeling.{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_actors < 0:
-            raise ValueError(f"labeling.max_actors must be >= 0 (0 = automatic), got {self.max_actors}")
-        if not self.cpus_per_actor > 0:
-            raise ValueError(f"labeling.cpus_per_actor must be > 0, got {self.cpus_per_actor}")
+    batch_size: int = opt(256, "rows per LE call in an actor", ge=1, le=1_000_000)
+    max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow", ge=0)
+    cpus_per_actor: float = opt(
+        0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU", gt=0
+    )
+    rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)", ge=1)
 
 
 def label_transitions(
