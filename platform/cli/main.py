@@ -7,6 +7,7 @@ Errors print one readable sentence and exit with status 2; ``--debug`` shows the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -133,6 +134,12 @@ def data_formats() -> None:
 
     for name, spec in sorted(LOADERS.items()):
         console.console.print(f"[bold]{name}[/]: {console.escape(spec.description)}")
+        for f in dataclasses.fields(spec.options):
+            default = console.escape(repr(f.default))
+            console.console.print(f"    {f.name} = {default}: {console.escape(f.metadata.get('help', ''))}")
+    console.console.print(
+        "Set options with --data-options \"{delimiter: ';', item_col: sku}\" or, in YAML, data.options."
+    )
 
 
 @data_app.command("export-recbole")

@@ -15,9 +15,14 @@ def load_raw(cfg: Any) -> Any:
         from learec.platform.sim.shop import SyntheticShop
 
         return SyntheticShop(cfg.shop).generate().to_raw()
-    from learec.platform.data.loaders.registry import load_dataset
+    import dataclasses
 
-    return load_dataset(cfg.data.source, outputs.resolve_path(cfg.data.path))
+    from learec.platform.data.loaders.registry import loader_spec
+
+    options = cfg.data.loader_options()
+    if getattr(options, "items_path", None):  # paths in options are read against the current folder too
+        options = dataclasses.replace(options, items_path=str(outputs.resolve_path(options.items_path)))
+    return loader_spec(cfg.data.source).load(outputs.resolve_path(cfg.data.path), options)
 
 
 def prepare_data(
