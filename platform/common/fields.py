@@ -222,7 +222,9 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         value = {}
     if not isinstance(value, Mapping):
-        raise ValueError(f"{where} must be a mapping such as {{delimiter: ';', item_col: sku}}, got {value!r}")
+        raise ValueError(
+            f"{where} must be a mapping such as {{delimiter: ';', item_col: sku}}, got {value!r}"
+        )
     plain = (str, int, float, bool, type(None))
     for key, item in value.items():
         if not isinstance(key, str):

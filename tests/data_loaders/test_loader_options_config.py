@@ -46,8 +46,12 @@ def test_yaml_mapping_reaches_the_loader(tmp_path: Path) -> None:
 
 
 def test_cli_flow_mapping_is_the_same_as_yaml() -> None:
-    text = "{delimiter: ';', session_col: visitor, ts_col: when, item_col: sku, purchase_values: [buy, order]}"
-    cfg = build_config(RunConfig, None, {"data.source": "generic", "data.path": "x.csv", "data.options": text})
+    text = (
+        "{delimiter: ';', session_col: visitor, ts_col: when, item_col: sku, purchase_values: [buy, order]}"
+    )
+    cfg = build_config(
+        RunConfig, None, {"data.source": "generic", "data.path": "x.csv", "data.options": text}
+    )
     options = cfg.data.loader_options()
     assert (options.delimiter, options.item_col, options.purchase_values) == (";", "sku", ("buy", "order"))
 

@@ -149,15 +149,30 @@ def write_parquet(tmp_path: Path, **columns: pa.Array | list) -> Path:
     [
         ({"item_id": [[1, 2], [3]]}, {}, "item_id", "holds list<element: int64> values"),
         ({"session_id": pa.array([{"a": 1}, {"a": 2}])}, {}, "session_id", "holds struct"),
-        ({"session_id": pa.array([1, 2**64 - 1], pa.uint64())}, {}, "session_id", "row 2: the value does not fit"),
+        (
+            {"session_id": pa.array([1, 2**64 - 1], pa.uint64())},
+            {},
+            "session_id",
+            "row 2: the value does not fit",
+        ),
         ({"ts": [1.0, float("nan")]}, {}, "ts", "row 2: expected a finite number"),
         ({"ts": [1.0, 1e300]}, {}, "ts", "row 2: expected a unix time in s"),
         ({"ts": [1, 10**15]}, {"ts_unit": "ms"}, "ts", "row 2: expected a unix time in ms"),
         ({"ts": pa.array([1, 10**13], pa.timestamp("s"))}, {"ts_unit": "iso"}, "ts", "years 1677-2262"),
     ],
-    ids=["list-items", "struct-sessions", "uint64-beyond-int64", "nan-time", "huge-time", "huge-ms", "far-timestamp"],
+    ids=[
+        "list-items",
+        "struct-sessions",
+        "uint64-beyond-int64",
+        "nan-time",
+        "huge-time",
+        "huge-ms",
+        "far-timestamp",
+    ],
 )
-def test_generic_parquet_bad_columns(tmp_path: Path, columns: dict, options: dict, column: str, says: str) -> None:
+def test_generic_parquet_bad_columns(
+    tmp_path: Path, columns: dict, options: dict, column: str, says: str
+) -> None:
     path = write_parquet(tmp_path, **columns)
     with pytest.raises(DataFormatError) as info:
         load_dataset("generic", path, **options)

@@ -125,7 +125,9 @@ def require_file(path: Path, hint: str = "Check the dataset folder and the file 
     """Raise if ``path`` is a folder or does not exist."""
     if path.is_dir():
         raise DataFormatError(
-            path, "is a folder, expected a file", hint="Pass the file itself, or the folder its format expects."
+            path,
+            "is a folder, expected a file",
+            hint="Pass the file itself, or the folder its format expects.",
         )
     if not path.is_file():
         raise DataFormatError(path, "file not found", hint=hint)
@@ -260,7 +262,9 @@ def _arrow_result_ok(table: pa.Table, spec: TableSpec) -> bool:
         if c.low is not None or c.high is not None:
             lo_hi = pc.min_max(col)
             lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
-            if lo is not None and ((c.low is not None and lo < c.low) or (c.high is not None and hi > c.high)):
+            if lo is not None and (
+                (c.low is not None and lo < c.low) or (c.high is not None and hi > c.high)
+            ):
                 return False
     return True
 

@@ -93,7 +93,10 @@ def _read_parquet(path: Path, columns: list[str]) -> pa.Table:
         _first_bad_row(path, c, pc.is_null(values), "empty (null) value")
         if pa.types.is_unsigned_integer(values.type):
             _first_bad_row(
-                path, c, pc.greater(values, pa.scalar(INT64_MAX, pa.uint64())), "the value does not fit a 64-bit signed integer"
+                path,
+                c,
+                pc.greater(values, pa.scalar(INT64_MAX, pa.uint64())),
+                "the value does not fit a 64-bit signed integer",
             )
         if pa.types.is_floating(values.type):
             _first_bad_row(path, c, pc.invert(pc.is_finite(values)), "expected a finite number")
@@ -174,7 +177,11 @@ def load_generic(path: Path, options: GenericOptions = GenericOptions()) -> RawL
         ts = _parquet_ts(path, table[options.ts_col], options)
     else:
         ts_kind = "iso" if options.ts_unit == "iso" else "float"
-        ts_column = Col(options.ts_col, ts_kind) if ts_kind == "iso" else time_col(options.ts_col, ts_kind, options.ts_unit)
+        ts_column = (
+            Col(options.ts_col, ts_kind)
+            if ts_kind == "iso"
+            else time_col(options.ts_col, ts_kind, options.ts_unit)
+        )
         cols = [Col(options.session_col), ts_column, Col(options.item_col)]
         if options.event_col is not None:
             cols.append(Col(options.event_col))

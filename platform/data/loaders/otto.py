@@ -141,9 +141,7 @@ def _read_python(path: Path) -> pa.Table:
                 if key not in obj:
                     raise DataFormatError(path, f"missing key {key!r}", line=lineno, column=key)
             if not _is_int(obj["session"]):
-                raise DataFormatError(
-                    path, _expected_int(obj["session"]), line=lineno, column="session"
-                )
+                raise DataFormatError(path, _expected_int(obj["session"]), line=lineno, column="session")
             if not isinstance(obj["events"], list):
                 raise DataFormatError(path, "expected a list of events", line=lineno, column="events")
             for i, ev in enumerate(obj["events"]):
