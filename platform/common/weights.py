@@ -43,9 +43,7 @@ def load_matching(module: Any, state: Mapping[str, Any], path: Path, config: str
     if extra:
         raise ValueError(f"{path}: tensor {extra[0]!r} has no place in the network for {config}; {fix}")
     for name, want in expected.items():
-        got = _shape(state[name])
-        if got != _shape(want):
-            raise ValueError(
-                f"{path}: tensor {name!r} has shape {list(got)}, but {config} needs {list(_shape(want))}; {fix}"
-            )
+        got, needed = list(_shape(state[name])), list(_shape(want))
+        if got != needed:
+            raise ValueError(f"{path}: tensor {name!r} has shape {got}, but {config} needs {needed}; {fix}")
     module.load_state_dict(dict(state))
