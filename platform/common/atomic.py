@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -26,7 +27,8 @@ def atomic_path(path: str | os.PathLike[str], kind: str | None = None) -> Iterat
     final = Path(path)
     _check_target(final, kind)  # before the work, so a refused folder costs nothing
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    remove_stale_temps(final)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}-", suffix=".tmp", dir=final.parent))
     target = tmp / final.name
     try:
         yield target
@@ -38,6 +40,31 @@ def atomic_path(path: str | os.PathLike[str], kind: str | None = None) -> Iterat
         os.replace(target, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_temps(final: Path) -> list[Path]:
+    """Remove the temporary siblings of ``final`` left by writers that died (SIGKILL, power loss).
+
+    A temp folder is named ``.<name>.<pid>-<random>.tmp``; it is stale when that process no longer runs on
+    this machine. Folders of live writers are left alone. Returns what was removed.
+    """
+    removed = []
+    for tmp in final.parent.glob(f".{glob.escape(final.name)}.*.tmp"):
+        pid_text = tmp.name[len(final.name) + 2 :].split("-", 1)[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
 
 
 def _check_target(final: Path, kind: str | None) -> None:

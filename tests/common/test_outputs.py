@@ -71,3 +71,22 @@ def test_relative_paths_resolve_against_the_current_folder(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     assert outputs.claim_output("m", "model") == tmp_path / "m"
     assert outputs.resolve_path("~").is_absolute()
+
+
+def test_temps_of_dead_writers_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    """A SIGKILLed writer leaves `.<name>.<pid>-*.tmp`; the next write of that name removes it."""
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    stale = tmp_path / f".x.json.{dead.stdout.strip()}-abc.tmp"
+    (stale / "x.json").mkdir(parents=True)
+    live = tmp_path / f".x.json.{os.getpid()}-def.tmp"
+    live.mkdir()
+    other = tmp_path / ".y.json.1-ghi.tmp"  # another output's temp is not touched
+    other.mkdir()
+    atomic.write_json({"a": 1}, tmp_path / "x.json")
+    assert not stale.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "x.json"])
