@@ -11,6 +11,7 @@ stderr. Python's own output (our messages, tracebacks) passes unchanged and in o
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import sys
@@ -56,10 +57,8 @@ def uninstall() -> None:
     """Give fd 2 back and forward what is still in the pipe (runs at exit)."""
     if not _installed:
         return
-    try:
+    with contextlib.suppress(OSError, ValueError):  # a closed stderr at exit
         sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
     real, thread = _installed["real"], _installed["thread"]
     os.dup2(real, 2)  # the pipe's last writer here is gone: the forwarder sees the end once Ray's is too
     thread.join(timeout=2.0)  # type: ignore[attr-defined]

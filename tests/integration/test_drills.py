@@ -205,6 +205,7 @@ def test_ray_worker_killed_fails_clearly_or_recovers(tmp_path: Path, stage: str)
     wait_for(lambda: bool(victims.extend(busy_ray_workers(proc.pid)) or victims), proc, "a busy worker", 300)
     os.kill(victims[0], signal.SIGKILL)
     rc, err = finish(proc)
+    assert "core_worker.cc" not in err and "constructor arguments in the object store" not in err
     if rc != 0:  # failed: one readable line, no traceback
         assert rc in (1, 2), err[-3000:]
         one_error_line(err)
