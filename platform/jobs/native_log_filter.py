@@ -5,7 +5,8 @@ at ERROR level although they say nothing a user can act on (every restartable Ra
 "has constructor arguments in the object store and max_restarts > 0"), so ``RAY_BACKEND_LOG_LEVEL``
 cannot hide them. :func:`install` points fd 2 at a pipe and forwards every line except those in the
 C++ log format (``[2026-01-01 10:00:00,123 E 123 456] core_worker.cc:2465: ...``) to the real
-stderr. Python's own output (our messages, tracebacks) passes unchanged and in order.
+stderr. Python's own output (our messages, tracebacks) passes unchanged and in order, and so do the
+core's error and fatal lines other than known notices: they may be the only word on why a job died.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import re
 import sys
 import threading
 
-NATIVE_LINE = re.compile(rb"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [DIWEF] \d+ \d+\] [\w./-]+\.(cc|h):\d+: ")
+# Debug, info and warning lines go; errors and fatal lines stay (they may explain why the process dies),
+# except the known notices below that say nothing a user can act on.
+NATIVE_LINE = re.compile(
+    rb"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} "
+    rb"(?:[DIW] \d+ \d+\] [\w./-]+\.(?:cc|h):\d+: |E \d+ \d+\] [\w./-]+\.(?:cc|h):\d+: .*(?:"
+    rb"has constructor arguments in the object store and max_restarts > 0"
+    rb"))"
+)
 _installed: dict[str, object] = {}
 
 

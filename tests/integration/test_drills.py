@@ -109,14 +109,15 @@ def descendants(pid: int) -> list[int]:
 
 
 def busy_ray_workers(pid: int) -> list[int]:
-    """Ray worker processes of the run that are running a task or actor (not ``ray::IDLE``)."""
+    """Ray worker processes of the run running a task or an actor (not idle workers, not Ray's agents)."""
     workers = []
     for child in descendants(pid):
         try:
             title = (Path("/proc") / str(child) / "cmdline").read_bytes().split(b"\0")[0].decode()
         except OSError:
             continue
-        if title.startswith("ray::") and not title.startswith("ray::IDLE"):
+        # task and actor workers, e.g. ray::MapWorker(MapBatches(Labeler)); not Ray's own agents
+        if title.startswith("ray::") and "(" in title and "Agent" not in title:
             workers.append(child)
     return workers
 
