@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,3 +19,16 @@ def shared_data(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"../shared/data/{name} is not present")
     return path
+
+
+def learec(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the ``learec`` command line in a subprocess, as a user does (wide, colourless output)."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "learec.platform.cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO_ROOT,
+        env=env,
+        timeout=timeout,
+    )

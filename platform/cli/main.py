@@ -7,6 +7,7 @@ Errors print one readable sentence and exit with status 2; ``--debug`` shows the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -43,6 +44,14 @@ RAY_OPTIONS = ("num_cpus", "ray_address")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML file with any of the options below (CLI wins).")
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace an earlier learec output of the same kind at the output path (other folders are "
+        "never replaced).",
+    ),
 ]
 
 
@@ -91,13 +100,14 @@ def run(
 def sim_generate(
     out: Annotated[Path, typer.Option(help="Folder for events.parquet, items.parquet, sessions.parquet.")],
     config: ConfigOpt = None,
+    force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
     """Generate logged sessions from the synthetic shop."""
     from learec.platform.jobs import data_jobs
 
     cfg = _config(config, overrides or {})
-    paths = data_jobs.generate_shop(cfg.shop, out)
+    paths = data_jobs.generate_shop(cfg.shop, out, force=force)
     console.done(f"wrote {', '.join(str(p) for p in paths)}")
 
 
@@ -106,6 +116,7 @@ def sim_generate(
 def data_prepare(
     out: Annotated[Path, typer.Option(help="Folder for the prepared data (items, events, transitions).")],
     config: ConfigOpt = None,
+    force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
     """Load a dataset (--data-source FORMAT --data-path PATH, or the shop) and write splits + transitions."""
@@ -113,7 +124,7 @@ def data_prepare(
 
     cfg = _config(config, overrides or {})
     with console.progress_bars() as progress:
-        prepared = data_jobs.prepare_data(cfg, out, progress=progress)
+        prepared = data_jobs.prepare_data(cfg, out, progress=progress, force=force)
     console.done(f"{prepared.n_items} items; prepared data in {prepared.root}")
 
 
@@ -123,7 +134,13 @@ def data_formats() -> None:
     from learec.platform.data.loaders.registry import LOADERS
 
     for name, spec in sorted(LOADERS.items()):
-        console.console.print(f"[bold]{name}[/]: {spec.description}")
+        console.console.print(f"[bold]{name}[/]: {console.escape(spec.description)}")
+        for f in dataclasses.fields(spec.options):
+            default = console.escape(repr(f.default))
+            console.console.print(f"    {f.name} = {default}: {console.escape(f.metadata.get('help', ''))}")
+    console.console.print(
+        "Set options with --data-options \"{delimiter: ';', item_col: sku}\" or, in YAML, data.options."
+    )
 
 
 @data_app.command("export-recbole")
@@ -134,11 +151,12 @@ def data_export_recbole(
     split: Annotated[
         str, typer.Option(help="Which split's events to export: train, val, test or all.")
     ] = "all",
+    force: ForceOpt = False,
 ) -> None:
     """Export prepared data as RecBole atomic files (.inter/.item) to run RecBole baselines on it."""
     from learec.platform.jobs import data_jobs
 
-    inter, item = data_jobs.export_recbole(data, out, name, split)
+    inter, item = data_jobs.export_recbole(data, out, name, split, force=force)
     console.done(f"wrote {inter} and {item}")
 
 
@@ -165,6 +183,7 @@ def le_train(
     data: Annotated[Path, typer.Option(help="A prepared data folder (learec data prepare).")],
     out: Annotated[Path, typer.Option(help="Checkpoint folder to write.")],
     config: ConfigOpt = None,
+    force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
     """Adapt the LE (item tokens, state model, reward model) on a subset of training users."""
@@ -172,7 +191,7 @@ def le_train(
 
     cfg = _config(config, overrides or {})
     with console.progress_bars() as progress:
-        ckpt = le_jobs.train(cfg.le, data, out, progress=progress)
+        ckpt = le_jobs.train(cfg.le, data, out, progress=progress, force=force)
     console.done(f"LE checkpoint: {ckpt}")
 
 
@@ -221,6 +240,14 @@ def label(
     output: Annotated[Path, typer.Option(help="Output folder (labels go to <output>/<label_version>/).")],
     config: ConfigOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Relabel from scratch when the output's labels were started on another input "
+            "(default: refuse).",
+        ),
+    ] = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
     """Label transitions with the LE on a Ray Data actor pool (resumable, exactly once)."""
@@ -228,7 +255,7 @@ def label(
 
     cfg = _config(config, overrides or {})
     with console.progress_bars() as progress:
-        report = label_job.label(cfg, le, input, output, address=address, progress=progress)
+        report = label_job.label(cfg, le, input, output, address=address, progress=progress, force=force)
     console.done(
         f"labeled {report.rows_labeled} rows ({report.parts_skipped} parts were done) -> {report.output_dir}"
     )
@@ -247,6 +274,7 @@ def train(
     ] = None,
     config: ConfigOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
     """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c) and export the policy."""
@@ -257,7 +285,9 @@ def train(
         overrides["train.algo"] = algo
     cfg = _config(config, overrides)
     with console.progress_bars() as progress:
-        result = train_job.train(cfg, data, out, labels=labels, address=address, progress=progress)
+        result = train_job.train(
+            cfg, data, out, labels=labels, address=address, progress=progress, force=force
+        )
     console.done(f"policy: {result.export_dir}")
     console.print_metrics(result.metrics)
 
@@ -355,13 +385,17 @@ def serve_policy(
 def report(run_dir: Annotated[Path, typer.Argument(help="A run folder (runs/<name>).")]) -> None:
     """Rebuild report.md and the plots of a run from its stored metrics."""
     from learec.platform.jobs import pipeline
+    from learec.platform.jobs.run_dir import RunDir
 
-    path = pipeline.rebuild_report(run_dir)
+    path = pipeline.rebuild_report(RunDir.open(run_dir).root)
     console.done(f"report: {path}")
 
 
 def main() -> None:
-    """Entry point: one readable line on user errors, exit status 2."""
+    """Entry point: one readable line on errors (exit 2 for bad input, 1 otherwise), never a traceback.
+
+    ``--debug`` re-raises, so the traceback shows.
+    """
     from learec.platform.jobs.ray_runtime import apply_default_env
 
     apply_default_env()
@@ -370,11 +404,14 @@ def main() -> None:
     except KeyboardInterrupt:
         console.error("interrupted; rerun the same command to resume finished stages")
         sys.exit(130)
-    except (ValueError, FileNotFoundError, FileExistsError, PermissionError) as exc:
+    except Exception as exc:
         if _state["debug"]:
             raise
-        console.error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        sys.exit(2)
+        from learec.platform.cli.errors import describe
+
+        message, status = describe(exc)
+        console.error(message)
+        sys.exit(status)
 
 
 if __name__ == "__main__":

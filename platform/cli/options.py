@@ -11,7 +11,7 @@ import dataclasses
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import typer
@@ -46,6 +46,8 @@ def _metavar(tp: Any) -> str:
         return "CHOICE"
     if typing.get_origin(base) is tuple:
         return "LIST"
+    if typing.get_origin(base) is Mapping:
+        return "MAPPING"
     return {int: "INT", float: "FLOAT", bool: "BOOL", str: "TEXT"}.get(base, "VALUE")
 
 

@@ -158,6 +158,8 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
             raise ValueError(f"{where} must be a list, got {value!r}")
         item_type = args[0] if args else Any
         return tuple(_coerce(v, item_type, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is Mapping:
+        return _mapping(value, where)
     if dataclasses.is_dataclass(annotation):
         if isinstance(value, annotation):
             return value
@@ -191,6 +193,48 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     return value
 
 
+MAX_MAPPING_TEXT = 4096  # characters of a mapping given on the command line
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    """A mapping field: a YAML mapping, or (from the CLI) its flow form ``{delimiter: ';', item_col: sku}``.
+
+    Values must be plain scalars or lists of them: these mappings carry options of another dataclass,
+    which checks them itself.
+    """
+    if isinstance(value, str):
+        import yaml
+
+        if len(value) > MAX_MAPPING_TEXT:
+            raise ValueError(f"{where} is longer than {MAX_MAPPING_TEXT} characters")
+        try:
+            node = yaml.compose(value, Loader=yaml.SafeLoader)
+            keys = [k.value for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
+            twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+            if twice is not None:
+                raise ValueError(f"{where}: duplicate key {twice!r}")
+            value = yaml.safe_load(value) if value.strip() else {}
+        except yaml.YAMLError as exc:
+            raise ValueError(
+                f"{where} must be a mapping such as {{delimiter: ';', item_col: sku}}, got {value!r} "
+                f"({getattr(exc, 'problem', exc)})"
+            ) from None
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            f"{where} must be a mapping such as {{delimiter: ';', item_col: sku}}, got {value!r}"
+        )
+    plain = (str, int, float, bool, type(None))
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ValueError(f"{where}: keys must be names, got {key!r}")
+        items = item if isinstance(item, list | tuple) else [item]
+        if not all(isinstance(i, plain) for i in items):
+            raise ValueError(f"{where}.{key} must be a value or a list of values, got {item!r}")
+    return dict(value)
+
+
 def from_dict(cls: type[T], values: Mapping[str, Any] | None, *, where: str = "") -> T:
     """Build dataclass ``cls`` from a mapping; unknown keys and wrong types are errors naming the key.
 
@@ -207,7 +251,7 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, *, where: str = ""
     try:
         return cls(**kwargs)
     except ValueError as exc:
-        if where and not str(exc).startswith(where):
+        if where and not str(exc).startswith(where) and f"{where}." not in str(exc):
             raise ValueError(f"{where}: {exc}") from None
         raise
 

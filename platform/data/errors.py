@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_HINT = "Fix the file or check the loader options (format, file names, separator, column names)."
+DEFAULT_HINT = (
+    "Fix the file or check the loader options (format, file names, separator, column names: "
+    "`learec data formats` lists them, --data-options or data.options sets them)."
+)
+
+
+SHOWN_CHARS = 60  # of a bad value in a message: enough to recognise it, never a whole oversized field
+
+
+def shown(value: object) -> str:
+    """``repr(value)``, cut to :data:`SHOWN_CHARS` characters with its full length noted."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
 
 
 class DataFormatError(ValueError):

@@ -32,8 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from learec.platform.common import atomic
-from learec.platform.common.fields import opt, to_dict
+from learec.platform.common import atomic, outputs
+from learec.platform.common.fields import Checked, opt, to_dict
 from learec.platform.data import preprocess, schema, splits
 from learec.platform.data.raw import RawLogs
 from learec.platform.data.transitions import build_transitions
@@ -48,7 +48,7 @@ PREPARE_HINT = "run `learec data prepare` first"
 
 
 @dataclass(frozen=True)
-class PrepConfig:
+class PrepConfig(Checked):
     """Preprocessing, split and transitions; defaults follow the SQN protocol (LEA.md §6-7)."""
 
     min_session_len: int = opt(3, "drop sessions with fewer events (SQN keeps sessions with > 2 events)")
@@ -64,6 +64,7 @@ class PrepConfig:
     max_session_len: int | None = opt(
         50,
         "keep only each session's last N events (long bot-like sessions dominate otherwise); null keeps all",
+        le=1_000_000,
     )
     split: Literal["random", "temporal", "leave_one_out"] = opt(
         "random",
@@ -73,13 +74,14 @@ class PrepConfig:
     )
     split_ratios: tuple[float, ...] = opt((0.8, 0.1, 0.1), "train, val, test shares (random and temporal)")
     seed: int = opt(0, "seed of the random split")
-    state_len: int = opt(10, "L: items kept in a state (SQN state_size)")
+    state_len: int = opt(10, "L: items kept in a state (SQN state_size)", ge=1, le=1000)
     reward_click: float = opt(0.2, "reward of a click")
     reward_purchase: float = opt(
         1.0, "reward of a purchase (evaluation tells purchases by is_buy, not reward)"
     )
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared bounds (opt ge/le)
         for name in ("min_session_len", "min_item_count", "session_gap_s", "state_len"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -158,8 +160,7 @@ def prepare(
 ) -> PreparedData:
     """Turn ``raw`` into a prepared folder at ``out_dir`` (replaced as a whole, atomically)."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / STATS_FILE).is_file():
-        raise ValueError(f"{out_dir} exists and is not a prepared data folder; choose an empty or new folder")
+    outputs.check_replaceable(out_dir, "prepared-data")  # before the work; atomic_path checks again
 
     def say(message: str) -> None:
         log.info("%s", message)
@@ -245,7 +246,7 @@ def prepare(
     }
 
     say(f"writing {out_dir}")
-    with atomic.atomic_path(out_dir) as tmp:
+    with atomic.atomic_path(out_dir, kind="prepared-data") as tmp:
         (tmp / "events").mkdir(parents=True)
         (tmp / "transitions").mkdir()
         pq.write_table(vocab.items_table(raw.items), tmp / ITEMS_FILE)

@@ -7,7 +7,9 @@ field as ``--<section>-<field>``. The resolved config (every default written out
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from learec.platform.common.fields import Checked, opt, replace
 from learec.platform.data.prepare import PrepConfig
@@ -29,11 +31,26 @@ class DataSourceConfig(Checked):
         "(see `learec data formats`): movielens, retailrocket, rc15, otto, recbole, lastfm, generic",
     )
     path: str | None = opt(None, "input file or folder for a loader format (unused for the shop)")
+    options: Mapping[str, Any] | None = opt(
+        None,
+        "the loader format's options (columns, separator, file names...; `learec data formats` lists "
+        "them), e.g. \"{delimiter: ';', item_col: sku}\"; in YAML a mapping",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.source != "shop" and not self.path:
             raise ValueError(f"data.path is required when data.source is {self.source!r}")
+        if self.options:
+            self.loader_options()  # a typo in an option name fails here, before any work starts
+
+    def loader_options(self) -> Any:
+        """``options`` as the loader format's options dataclass (errors name ``data.options.<key>``)."""
+        from learec.platform.data.loaders.registry import loader_options
+
+        if self.source == "shop":
+            raise ValueError("data.options apply to a loader format; the shop is configured by shop.*")
+        return loader_options(self.source, self.options or {}, where="data.options")
 
 
 @dataclass(frozen=True)

@@ -32,19 +32,71 @@ def _key_lines(node: yaml.Node, prefix: str = "") -> dict[str, int]:
     return lines
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a run config is a few KB; more is a wrong file
+MAX_EXPANDED_NODES = 10_000  # anchors and aliases may repeat a block, not build a billion laughs
+
+
+def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; pass a YAML file")
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB; is it a config?")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+
+
+def _check_node(node: yaml.Node, path: Path) -> None:
+    """Duplicate keys are errors (YAML would keep the last silently); alias expansion is bounded."""
+    budget = [MAX_EXPANDED_NODES]
+
+    def visit(n: yaml.Node) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ConfigError(
+                f"{path}: anchors and aliases expand to more than {MAX_EXPANDED_NODES} values; "
+                "write the config out instead"
+            )
+        if isinstance(n, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, value_node in n.value:
+                key = str(key_node.value)
+                line = key_node.start_mark.line + 1
+                if key in first:
+                    raise ConfigError(
+                        f"{path}:{line}: duplicate key {key!r} (first set on line {first[key]})"
+                    )
+                first[key] = line
+                visit(value_node)
+        elif isinstance(n, yaml.SequenceNode):
+            for item in n.value:
+                visit(item)
+
+    visit(node)
+
+
 def read_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
     """The mapping in ``path`` and the line of every dotted key in it."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} not found")
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _check_node(node, path)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config") from None
     if data is None:
         return {}, {}
     if not isinstance(data, Mapping):

@@ -44,3 +44,10 @@ def user_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
         yield
     except ValueError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
+
+
+def progress_log(logger: logging.Logger) -> Any:
+    """Progress of long stages as throttled log lines (a job log has no terminal for bars)."""
+    from learec.platform.jobs.progress import ProgressLog
+
+    return ProgressLog(logger.info)

@@ -86,7 +86,7 @@ def experiment_grid(cfg: RunConfig) -> list[ModelSpec]:
     return specs
 
 
-def _noop_progress(task: str, done: int, total: int) -> None:
+def _noop_progress(task: str, done: int, total: int, detail: str = "") -> None:
     return None
 
 
@@ -107,27 +107,38 @@ def run_pipeline(
     started = time.time()
 
     say(f"run folder {run.root}")
-    say("data: logs -> splits -> transitions")
-    data = stage_data(cfg, run, progress)
+    data = stage_data(cfg, run, progress, say)
     shop = _shop(cfg)
+    ray_started = False
 
-    say("starting Ray")
-    init_ray(num_cpus=cfg.num_cpus, address=cfg.ray_address)
+    def need_ray() -> None:  # only stages that run start Ray: a fully reused run never does
+        nonlocal ray_started
+        if not ray_started:
+            say("starting Ray")
+            init_ray(num_cpus=cfg.num_cpus, address=cfg.ray_address)
+            ray_started = True
 
-    say("baselines: most popular")
-    stage_popularity(cfg, run, data, shop)
+    stage_popularity(cfg, run, data, shop, say)
 
     labels_dir: Path | None = None
     if cfg.experiment.uses_le:
-        say(f"LE: training ({cfg.le.backbone}) on {cfg.le.user_fraction:.0%} of training sessions")
-        le_ckpt = stage_le(cfg, run, data, shop, progress)
-        say("labeling: LE states, rewards and positive actions with Ray Data")
-        labels_dir = stage_label(cfg, run, data, le_ckpt, progress)
+        le_ckpt = stage_le(cfg, run, data, shop, progress, say)
+        labels_dir = stage_label(cfg, run, data, le_ckpt, progress, say, need_ray)
 
     grid = experiment_grid(cfg)
     for i, spec in enumerate(grid, 1):
-        say(f"train {i}/{len(grid)}: {spec.display_name}, seed {spec.seed}")
-        stage_train(cfg, run, data, spec, labels_dir if spec.uses_le else None, shop, progress)
+        stage_train(
+            cfg,
+            run,
+            data,
+            spec,
+            labels_dir if spec.uses_le else None,
+            shop,
+            progress,
+            say=say,
+            need_ray=need_ray,
+            title=f"train {i}/{len(grid)}: {spec.display_name}, seed {spec.seed}",
+        )
 
     say("report")
     report = rebuild_report(run.root)
@@ -144,25 +155,36 @@ def _shop(cfg: RunConfig) -> Any:
     return SyntheticShop(cfg.shop)
 
 
-def stage_data(cfg: RunConfig, run: RunDir, progress: Progress) -> Any:
+def reused(run: RunDir, stage: str, key: str, say: StageLog, title: str) -> bool:
+    """True when ``stage`` finished before with the same inputs; says which way it went and why."""
+    entry = run.stage_info(stage)
+    if run.is_done(stage, key):
+        say(f"{title}: reused (finished {entry.get('finished', 'earlier')} with the same inputs)")
+        return True
+    why = "its inputs changed since it last ran" if entry else "not run yet"
+    say(f"{title}: running ({why})")
+    return False
+
+
+def stage_data(cfg: RunConfig, run: RunDir, progress: Progress, say: StageLog = logger.info) -> Any:
     from learec.platform.data.prepare import load_prepared
     from learec.platform.jobs.data_jobs import prepare_data
 
     key = fingerprint(cfg.data, cfg.shop if cfg.data.source == "shop" else None, cfg.prep)
     root = run.path("data")
-    if run.is_done("data", key):
+    if reused(run, "data", key, say, "data: logs -> splits -> transitions"):
         return load_prepared(root)
-    prepared = prepare_data(cfg, root, progress=progress)
+    prepared = prepare_data(cfg, root, progress=progress, force=True)
     run.mark_done("data", key, n_items=prepared.n_items)
     return prepared
 
 
-def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any) -> None:
+def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any, say: StageLog = logger.info) -> None:
     from learec.platform.eval.baselines import popularity_score_fn
     from learec.platform.eval.protocol import evaluate
 
     key = fingerprint(run.stage_info("data").get("fingerprint"), cfg.eval, cfg.online)
-    if run.is_done("popularity", key):
+    if reused(run, "popularity", key, say, "baselines: most popular"):
         return
     popularity = data.popularity()
     score_fn = popularity_score_fn(popularity)
@@ -215,25 +237,38 @@ def _online_eval(cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[s
     )
 
 
-def stage_le(cfg: RunConfig, run: RunDir, data: Any, shop: Any, progress: Progress) -> Path:
+def stage_le(
+    cfg: RunConfig, run: RunDir, data: Any, shop: Any, progress: Progress, say: StageLog = logger.info
+) -> Path:
     from learec.platform.jobs import le_jobs
 
     key = fingerprint(run.stage_info("data").get("fingerprint"), cfg.le)
     ckpt = run.path("le", "checkpoint")
-    if run.is_done("le", key) and ckpt.exists():
+    title = f"LE: training ({cfg.le.backbone}) on {cfg.le.user_fraction:.0%} of training sessions"
+    if ckpt.exists() and reused(run, "le", key, say, title):
         return ckpt
-    le_jobs.train(cfg.le, data.root, ckpt, progress=progress)
+    if not ckpt.exists():
+        say(f"{title}: running (no checkpoint yet)")
+    le_jobs.train(cfg.le, data.root, ckpt, progress=progress, force=True)
     metrics = le_jobs.evaluate(ckpt, data.root, shop=shop)
     atomic.write_json(metrics, run.path(RESULTS_DIR, "le.json"))
     run.mark_done("le", key)
     return ckpt
 
 
-def stage_label(cfg: RunConfig, run: RunDir, data: Any, le_ckpt: Path, progress: Progress) -> Path:
+def stage_label(
+    cfg: RunConfig,
+    run: RunDir,
+    data: Any,
+    le_ckpt: Path,
+    progress: Progress,
+    say: StageLog = logger.info,
+    need_ray: Callable[[], None] | None = None,
+) -> Path:
     from learec.platform.labeling.pipeline import label_transitions
 
     key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.labeling)
-    if run.is_done("label", key):
+    if reused(run, "label", key, say, "labeling: LE states, rewards and positive actions with Ray Data"):
         return Path(run.stage_info("label")["labels"])
     report = label_transitions(
         le_ckpt,
@@ -241,6 +276,9 @@ def stage_label(cfg: RunConfig, run: RunDir, data: Any, le_ckpt: Path, progress:
         run.path("labels"),
         cfg.labeling,
         progress=lambda done, total: progress("labeling", done, total),
+        restart=True,  # the run's own labels folder: a changed input relabels instead of stopping
+        expected_raw_ids=data.raw_ids(),
+        start_ray=need_ray,
     )
     atomic.write_json(to_dict(report), run.path(RESULTS_DIR, "labeling.json"))
     run.mark_done("label", key, labels=str(report.output_dir))
@@ -265,6 +303,9 @@ def stage_train(
     labels_dir: Path | None,
     shop: Any,
     progress: Progress,
+    say: StageLog = logger.info,
+    need_ray: Callable[[], None] | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     from learec.platform.jobs.train import train_and_evaluate
 
@@ -277,8 +318,10 @@ def stage_train(
         cfg.online,
     )
     stage = f"train/{spec.model_id}"
-    if run.is_done(stage, key):
+    if reused(run, stage, key, say, title or stage):
         return load_result(run, spec.model_id)
+    if need_ray is not None:
+        need_ray()
     result = train_and_evaluate(
         train_cfg,
         data,
@@ -336,13 +379,13 @@ def rebuild_report(run_root: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m learec.platform.jobs.pipeline [--config FILE] [key=value ...]`` (ray job submit)."""
-    from learec.platform.jobs.job_args import job_parser, parse_job_args, user_errors
+    from learec.platform.jobs.job_args import job_parser, parse_job_args, progress_log, user_errors
 
     parser = job_parser(__doc__.splitlines()[0])
     parser.add_argument("--fresh", action="store_true", help="redo finished stages")
     with user_errors(parser):
         args, cfg = parse_job_args(parser, argv)
-        result = run_pipeline(cfg, fresh=args.fresh)
+        result = run_pipeline(cfg, fresh=args.fresh, progress=progress_log(logger))
     # The job log's last line: where the results are (durable, see output_paths.py).
     logger.info("report: %s", result.report)
 

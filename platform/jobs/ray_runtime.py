@@ -95,6 +95,14 @@ def init_ray(
     the user set ``RAY_AUTH_MODE`` (see SECURITY.md). On a cluster the caller's auth settings are kept.
     """
     apply_default_env()
+    if not os.environ.get("LEAREC_DEBUG"):
+        # Ray's C++ core prints lines to the driver's stderr that say nothing to a user (e.g. actor
+        # "constructor arguments in the object store and max_restarts > 0" for every labeling actor,
+        # at ERROR level): fewer with the level raised, the rest filtered out below Python.
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
+        from learec.platform.jobs import native_log_filter
+
+        native_log_filter.install()
     address = address or os.environ.get("RAY_ADDRESS")
     if not address:
         _prepare_local_start()
@@ -130,7 +138,11 @@ def init_ray(
         )
     import ray.data
 
-    ray.data.DataContext.get_current().enable_progress_bars = bool(os.environ.get("LEAREC_PROGRESS"))
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = bool(os.environ.get("LEAREC_PROGRESS"))
+    # Batches in file order whatever task finishes first: training at a seed then sees the same batches
+    # in every run (a rerun after a kill reproduces the figures of an uninterrupted run).
+    context.execution_options.preserve_order = True
     quiet_ray_logs()
     return ray
 

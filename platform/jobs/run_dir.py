@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learec.platform.common import atomic
+from learec.platform.common import atomic, outputs
+
+STAGES_FILE = "stages.json"
+
+
+def is_run_folder(root: Path) -> bool:
+    """A run's marker, or the stages file of a run written before markers existed."""
+    return outputs.kind_of(root) == "run" or (
+        outputs.kind_of(root) is None and (root / STAGES_FILE).is_file()
+    )
 
 
 @dataclass(frozen=True)
@@ -26,8 +35,22 @@ class RunDir:
         from learec.platform.jobs.output_paths import resolve_output
 
         root = resolve_output(runs_dir, "runs_dir").resolve() / name
+        if not is_run_folder(root):
+            outputs.check_replaceable(root, "run")  # never resume into a folder learec did not write
         root.mkdir(parents=True, exist_ok=True)
+        if outputs.kind_of(root) is None:
+            outputs.write_marker(root, "run")
         return cls(root)
+
+    @classmethod
+    def open(cls, root: str | Path) -> RunDir:
+        """An existing run folder (``learec report``); a ValueError when ``root`` is not one."""
+        path = outputs.resolve_path(root)
+        if not is_run_folder(path):
+            raise ValueError(
+                f"{path} is not a learec run folder (no {outputs.MARKER_FILE}); pass runs/<name>"
+            )
+        return cls(path)
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
@@ -35,7 +58,7 @@ class RunDir:
     # stage bookkeeping ------------------------------------------------------------------------------
     @property
     def _stages_file(self) -> Path:
-        return self.root / "stages.json"
+        return self.root / STAGES_FILE
 
     def stages(self) -> dict[str, Any]:
         if not self._stages_file.exists():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from learec.platform.common import atomic
+from learec.platform.common import atomic, outputs
 from learec.platform.common.fields import to_dict
 from learec.platform.labeling.labeled_data import LabeledData
 
@@ -32,6 +32,16 @@ class TrainJobResult:
     metrics: dict[str, float]  # test split, full ranking: hr@k/click, ndcg@k/purchase, ...
     val_metrics: dict[str, float]
     history: list[tuple[int, dict[str, float]]]
+
+
+def loss_detail(losses: dict[str, float]) -> str:
+    """``loss 1.2345 (ce 1.1, td 0.13)`` from one iteration's ``loss/<term>`` metrics, for progress lines."""
+    terms = {k.split("/", 1)[1]: v for k, v in losses.items() if k.startswith("loss/")}
+    if not terms:
+        return ""
+    total = terms.pop("total", None)
+    parts = ", ".join(f"{k} {v:.4g}" for k, v in sorted(terms.items()))
+    return f"loss {total:.4f} ({parts})" if total is not None else f"loss {parts}"
 
 
 def _train_inputs(data: PreparedData, labels_dir: Path | None) -> list[Path]:
@@ -63,12 +73,15 @@ def train_and_evaluate(
             "(made by `learec label`) or set the le_state/le_reward/lea_augment_k switches off"
         )
     eval_config = eval_config or EvalConfig()
-    out_dir = Path(out_dir)
+    out_dir = outputs.resolve_path(out_dir)  # RLlib reads a relative path as a URI without a scheme
+    outputs.check_replaceable(out_dir, "model")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs.write_marker(out_dir, "model")
     task = f"train {train_cfg.algo}"
 
     def on_iteration(iteration: int, losses: dict[str, float]) -> None:
         if progress is not None:
-            progress(task, iteration, train_cfg.iterations)
+            progress(task, iteration, train_cfg.iterations, loss_detail(losses))
 
     result = fit(
         train_cfg,
@@ -97,31 +110,39 @@ def train(
     labels: Path | None = None,
     address: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    force: bool = False,
 ) -> TrainJobResult:
-    """The ``learec train`` job: the run config's ``train`` and ``eval`` sections on one data folder."""
+    """The ``learec train`` job: the run config's ``train`` and ``eval`` sections on one data folder.
+
+    ``force`` replaces a trained model folder already at ``out``; any other non-empty folder is refused.
+    """
     from learec.platform.data.prepare import load_prepared
     from learec.platform.jobs.ray_runtime import init_ray
 
+    out = outputs.claim_output(out, "model", replace=force)
     if labels is not None:
+        labels = outputs.resolve_path(labels)
         LabeledData.open(labels)  # a partly labeled folder stops here, before anything loads
-    data = load_prepared(Path(data_dir))
+    data = load_prepared(outputs.resolve_path(data_dir))
     init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
     return train_and_evaluate(
-        cfg.train, data, Path(out), labels_dir=labels, eval_config=cfg.eval, progress=progress
+        cfg.train, data, out, labels_dir=labels, eval_config=cfg.eval, progress=progress
     )
 
 
 def main(argv: list[str] | None = None) -> None:
-    from learec.platform.jobs.job_args import job_parser, parse_job_args, user_errors
+    from learec.platform.jobs.job_args import job_parser, parse_job_args, progress_log, user_errors
     from learec.platform.jobs.output_paths import resolve_output
 
     parser = job_parser("Train one RLlib offline recommender and export it.")
     parser.add_argument("--data", type=Path, required=True, help="prepared data folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--labels", type=Path, default=None, help="labeled transitions folder")
+    parser.add_argument("--force", action="store_true", help="replace a trained model folder at --out")
     with user_errors(parser):
         args, cfg = parse_job_args(parser, argv)
-        result = train(cfg, args.data, resolve_output(args.out, "--out"), labels=args.labels)
+        out = resolve_output(args.out, "--out")
+        result = train(cfg, args.data, out, labels=args.labels, force=args.force, progress=progress_log(log))
     log.info("exported policy: %s; test metrics: %s", result.export_dir, result.metrics)
 
 

@@ -17,9 +17,10 @@ Exactly once and resumable:
   killed job) relabels only the missing parts. Memory holds only the parts in flight.
 * A dead actor is recreated by Ray Data and its tasks retried (the actor pool's default); rows a retried
   task sends twice are dropped on the driver.
-* ``_plan.json`` pins the input files, row counts and ``rows_per_part`` of a version folder; a rerun with
-  other inputs or partitioning is refused instead of silently mixing layouts. ``_SUCCESS`` (JSON: parts,
-  rows, schema) is written last. One run at a time per folder (an ``flock`` on it).
+* ``_plan.json`` pins the input's identity (sha256 of every file, rows, schema: ``input_check``) and
+  ``rows_per_part`` of a version folder; a rerun with another input or partitioning is refused (or, with
+  ``restart``, relabeled from scratch) instead of silently mixing labels of two inputs. ``_SUCCESS``
+  (JSON: parts, rows, schema) is written last. One run at a time per folder (an ``flock`` on it).
 * ``labeling_report.json`` in ``output_dir`` gives rows, parts, tokens, throughput and GPU-hours.
 
 Why not ``read_parquet(...).write_parquet(...)``: Ray's Parquet sink names files per write task and
@@ -40,7 +41,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -49,9 +50,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from learec.platform.common import atomic
+from learec.platform.common import atomic, outputs
 from learec.platform.common.fields import Checked, opt, to_dict
 from learec.platform.data import schema
+from learec.platform.labeling.input_check import check_vocabulary, describe_difference, input_identity
 from learec.platform.labeling.labeled_data import PLAN_NAME, SUCCESS_NAME
 from learec.platform.labeling.labeler import TOKENS_COLUMN, Labeler
 from learec.platform.labeling.parts import Part, PartAssembler, input_schema, plan_parts, state_len
@@ -70,7 +72,11 @@ class LabelingConfig(Checked):
     """
 
     k: int = opt(
-        5, "positive actions the LE generates per row (le_pos_actions width)", ge=1, affects_labels=True
+        5,
+        "positive actions the LE generates per row (le_pos_actions width)",
+        ge=1,
+        le=1000,
+        affects_labels=True,
     )
     engine: Literal["hf"] = opt(
         "hf", "inference engine: 'hf' = the LE's transformers/peft model in each actor", affects_labels=True
@@ -78,7 +84,7 @@ class LabelingConfig(Checked):
     device: Literal["auto", "cpu", "cuda"] = opt(
         "auto", "auto: one GPU per actor when the cluster has GPUs, else fractional CPUs"
     )
-    batch_size: int = opt(256, "rows per LE call in an actor", ge=1)
+    batch_size: int = opt(256, "rows per LE call in an actor", ge=1, le=1_000_000)
     max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow", ge=0)
     cpus_per_actor: float = opt(
         0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU", gt=0
@@ -92,28 +98,41 @@ def label_transitions(
     output_dir: Path,
     config: LabelingConfig | None = None,
     progress: Progress | None = None,
+    restart: bool = False,
+    expected_raw_ids: Sequence[str] | None = None,
+    start_ray: Callable[[], object] | None = None,
 ) -> LabelingReport:
     """Label every row of ``input_path`` (transitions Parquet) into ``output_dir/<label_version>/``.
 
     Starts a local Ray (``init_ray``) unless one is connected. Returns the report, also written to
     ``output_dir/labeling_report.json``. ``progress(done_rows, total_rows)`` is called as parts fill.
+    A version folder started on another input is refused, or relabeled from scratch with ``restart``.
+    The LE must know the data's items (``expected_raw_ids``, else those of the prepared data folder the
+    input lies in, else the item ids in the input): all checked before Ray starts. ``start_ray``
+    connects to Ray (default: a local ``init_ray``) and is called only when some part is left to label.
     """
     config = config or LabelingConfig()
     started = time.perf_counter()
-    le_ckpt, input_path, output_dir = Path(le_ckpt), Path(input_path), Path(output_dir)
-    checkpoint_hash, le_state_dim = _checkpoint_info(le_ckpt)
+    le_ckpt, input_path, output_dir = (outputs.resolve_path(p) for p in (le_ckpt, input_path, output_dir))
+    outputs.check_replaceable(output_dir, "labels")
+    checkpoint_hash, le_state_dim, manifest = _checkpoint_info(le_ckpt)
     version = label_version(checkpoint_hash, config)
     in_schema = input_schema(input_path)
     where = f"labeling input {input_path}"
     length = state_len(in_schema, where)
     schema.check_columns(in_schema, schema.transitions_schema(length), where)
+    check_vocabulary(manifest, le_ckpt, input_path, expected_raw_ids)
     out_schema = output_schema(in_schema, le_state_dim, config.k, length)
     parts = plan_parts(input_path, config.rows_per_part)
+    identity = input_identity(input_path, in_schema)
     version_dir = output_dir / version
     total = sum(p.rows for p in parts)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if outputs.kind_of(output_dir) is None:
+        outputs.write_marker(output_dir, "labels")
 
     with _exclusive(version_dir):
-        _pin_plan(version_dir, input_path, parts, config)
+        _pin_plan(version_dir, input_path, parts, config, identity, restart)
         _remove_temporaries(version_dir)
         todo = [p for p in parts if not _finished(version_dir / p.name, p.rows)]
         skipped = len(parts) - len(todo)
@@ -122,7 +141,9 @@ def label_transitions(
             progress(total - sum(p.rows for p in todo), total)
         run = _RunStats()
         if todo:
-            run = _label_parts(le_ckpt, todo, version_dir, out_schema, config, version, total, progress)
+            run = _label_parts(
+                le_ckpt, todo, version_dir, out_schema, config, version, total, progress, start_ray
+            )
         _write_success(version_dir, parts, out_schema, version, checkpoint_hash, config)
 
     report = LabelingReport.build(
@@ -172,6 +193,7 @@ def _label_parts(
     version: str,
     total: int,
     progress: Progress | None,
+    start_ray: Callable[[], object] | None,
 ) -> _RunStats:
     """Run the Ray Data job over ``todo`` and write each part as soon as it is complete."""
     import ray
@@ -180,7 +202,7 @@ def _label_parts(
     from learec.platform.labeling.source import PartsDatasource
 
     if not ray.is_initialized():
-        init_ray()
+        (start_ray or init_ray)()
     plan = plan_resources(ray.cluster_resources(), config, core_limit=local_cores())
     log.info("labeling pool: %s", plan)
     ds = ray.data.read_datasource(PartsDatasource(todo)).map_batches(
@@ -238,14 +260,14 @@ def _to_arrow(values: np.ndarray, typ: pa.DataType) -> pa.Array:
     return pa.array(values.tolist() if values.dtype == object else values, type=typ)
 
 
-def _checkpoint_info(le_ckpt: Path) -> tuple[str, int]:
-    """The LE checkpoint's hash and state dimension, from its manifest (no model load on the driver)."""
+def _checkpoint_info(le_ckpt: Path) -> tuple[str, int, dict]:
+    """The LE checkpoint's hash, state dimension and manifest (no model load on the driver)."""
     from learec.platform.le.checkpoint import checkpoint_hash, read_manifest
 
     if not le_ckpt.is_dir():
         raise ValueError(f"LE checkpoint {le_ckpt} is not a folder; train one with `learec le train` first")
     manifest = read_manifest(le_ckpt)
-    return checkpoint_hash(le_ckpt), int(manifest["item_dim"])
+    return checkpoint_hash(le_ckpt), int(manifest["item_dim"]), manifest
 
 
 @contextlib.contextmanager
@@ -265,23 +287,49 @@ def _exclusive(version_dir: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _pin_plan(version_dir: Path, input_path: Path, parts: list[Part], config: LabelingConfig) -> None:
-    """Write ``_plan.json`` on the first run; refuse a rerun whose input or partitioning differs."""
+def _pin_plan(
+    version_dir: Path,
+    input_path: Path,
+    parts: list[Part],
+    config: LabelingConfig,
+    identity: dict,
+    restart: bool,
+) -> None:
+    """Write ``_plan.json`` on the first run; a rerun on another input or partitioning is refused.
+
+    With ``restart`` such a folder is emptied and labeled again instead (it holds only labeling output).
+    """
     plan = {
-        "input": str(input_path.resolve()),
+        "input": str(input_path),
+        "identity": identity,
         "rows_per_part": config.rows_per_part,
         "parts": [[p.source, p.start, p.stop] for p in parts],
     }
     path = version_dir / PLAN_NAME
     if path.exists():
-        old = json.loads(path.read_text())
-        if old["rows_per_part"] != plan["rows_per_part"] or old["parts"] != plan["parts"]:
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            old = {}
+        mismatch = None
+        if old.get("identity") != identity:
+            difference = describe_difference(old.get("identity") or {}, identity)
+            mismatch = f"another input ({old.get('input')}: {difference})"
+        elif old.get("rows_per_part") != plan["rows_per_part"] or old.get("parts") != plan["parts"]:
+            mismatch = f"labeling.rows_per_part={old.get('rows_per_part')}"
+        if mismatch is None:
+            return
+        if not restart:
             raise ValueError(
-                f"{version_dir} was started with another input or rows_per_part "
-                f"({old['rows_per_part']} rows per part, {len(old['parts'])} parts from {old['input']}); "
-                "use a new output_dir, or the same input and labeling.rows_per_part to resume"
+                f"{version_dir} holds labels started on {mismatch}; pass --force to relabel this input "
+                "from scratch, or choose another --output"
             )
-        return
+        log.warning("relabeling %s from scratch: it was started on %s", version_dir, mismatch)
+        for old_file in version_dir.iterdir():
+            if old_file.is_dir():
+                shutil.rmtree(old_file)
+            else:
+                old_file.unlink()
     atomic.write_json(plan, path)
 
 

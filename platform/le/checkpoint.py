@@ -30,6 +30,8 @@ import numpy as np
 import torch
 
 from learec.platform.common import atomic
+from learec.platform.common.outputs import MARKER_FILE
+from learec.platform.common.weights import load_matching, read_safetensors
 from learec.platform.le.backbone import decoder_of, dir_hash
 from learec.platform.le.item_tokens import set_item_rows
 from learec.platform.le.le_model import LEModel
@@ -39,6 +41,16 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = "learec-le/1"
+RETRAIN = "retrain the LE (`learec le train`)"
+# Fields read when the LE is rebuilt: (path in the manifest, type); a wrong type is refused up front.
+_FIELDS: tuple[tuple[tuple[str, ...], type | tuple[type, ...]], ...] = (
+    (("items",), dict),
+    (("items", "token_offset"), int),
+    (("items", "count"), int),
+    (("config",), dict),
+    (("config", "max_history"), int),
+    (("item_dim",), int),
+)
 
 
 def vocab_hash(raw_ids: Sequence[str]) -> str:
@@ -51,18 +63,33 @@ def read_manifest(ckpt_dir: Path) -> dict[str, Any]:
         raise ValueError(
             f"{ckpt_dir} is not an LE checkpoint (no {MANIFEST}); train one with `learec le train`"
         )
-    manifest = json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc}); {RETRAIN}") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(manifest).__name__}; {RETRAIN}")
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: format {manifest.get('format')!r} is not {FORMAT!r}; retrain the LE")
+    for keys, kind in _FIELDS:
+        value: Any = manifest
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, kind) or isinstance(value, bool):
+            name = "an object" if kind is dict else "an integer"
+            raise ValueError(f"{path}: {'.'.join(keys)} must be {name}, got {value!r}; {RETRAIN}")
     manifest.setdefault("pools_history", False)  # written before the pooled state existed
     return manifest
 
 
 def checkpoint_hash(ckpt_dir: Path) -> str:
-    """Stable sha256 (16 hex) over every file's relative path and bytes, the manifest minus ``metrics``."""
+    """Stable sha256 (16 hex) over every file's relative path and bytes, the manifest minus ``metrics``.
+
+    The output marker is left out: it says who wrote the folder, not what the LE is.
+    """
     root = Path(ckpt_dir)
     h = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and p.name != MARKER_FILE):
         rel = f.relative_to(root).as_posix()
         h.update(rel.encode() + b"\0")
         if rel == MANIFEST:
@@ -119,7 +146,6 @@ def write_checkpoint(
 
 def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, dict[str, Any]]:
     """Rebuild the LE (eval mode, no dropout) and its tokenizer from a checkpoint folder."""
-    from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -127,8 +153,11 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
     manifest = read_manifest(ckpt_dir)
     tok = AutoTokenizer.from_pretrained(str(ckpt_dir / "tokenizer"), local_files_only=True)
     base_dir = ckpt_dir / "base"
+    items_file = ckpt_dir / "items.safetensors"
+    item_tensors = read_safetensors(items_file, RETRAIN)
     if base_dir.is_dir():
-        lm = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.float32, local_files_only=True)
+        lm = _pretrained(base_dir, lambda: AutoModelForCausalLM.from_pretrained(
+            str(base_dir), dtype=torch.float32, local_files_only=True))  # fmt: skip
     else:
         base = manifest["base"]
         path = Path(base["path"])
@@ -142,19 +171,28 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
                 f"the base model at {path} differs from the one LE checkpoint {ckpt_dir} was trained on "
                 f"(hash {dir_hash(path)[:12]} vs {base['hash'][:12]}); restore it or retrain the LE"
             )
-        lm = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, local_files_only=True)
+        lm = _pretrained(path, lambda: AutoModelForCausalLM.from_pretrained(
+            str(path), dtype=torch.float32, local_files_only=True))  # fmt: skip
         lm.resize_token_embeddings(len(tok), mean_resizing=False)
-        set_item_rows(
-            lm, manifest["items"]["token_offset"], load_file(str(ckpt_dir / "items.safetensors"))["item_init"]
-        )
+        if "item_init" not in item_tensors:
+            raise ValueError(f"{items_file}: no tensor 'item_init'; {RETRAIN}")
+        rows = item_tensors["item_init"]
+        width = lm.get_input_embeddings().weight.shape[1]
+        if rows.ndim != 2 or rows.shape[0] != manifest["items"]["count"] or rows.shape[1] != width:
+            raise ValueError(
+                f"{items_file}: 'item_init' has shape {list(rows.shape)}, but {manifest['items']['count']} "
+                f"items on a base of width {width} need [{manifest['items']['count']}, {width}]; {RETRAIN}"
+            )
+        set_item_rows(lm, manifest["items"]["token_offset"], rows)
     if (ckpt_dir / "adapter").is_dir():
         from peft import PeftModel
 
-        lm = PeftModel.from_pretrained(lm, str(ckpt_dir / "adapter"), is_trainable=False)
+        adapter = ckpt_dir / "adapter"
+        lm = _pretrained(adapter, lambda: PeftModel.from_pretrained(lm, str(adapter), is_trainable=False))
     items = manifest["items"]
     prompts = PromptBuilder(tok, items["token_offset"], items["count"], manifest["config"]["max_history"])
     hidden = decoder_of(lm).config.hidden_size
-    text_ids = load_file(str(ckpt_dir / "items.safetensors")).get("text_ids")
+    text_ids = item_tensors.get("text_ids")
     model = LEModel(
         lm,
         prompts,
@@ -164,24 +202,49 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
         text_ids=text_ids,
         history_pool=bool(manifest["pools_history"]),
     )
-    heads = load_file(str(ckpt_dir / "heads.safetensors"))
-    model.state_proj.load_state_dict(
-        {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("state_proj.")}
-    )
+    heads_file = ckpt_dir / "heads.safetensors"
+    heads = read_safetensors(heads_file, RETRAIN)
+    described = f"the manifest (hidden={hidden}, item_dim={manifest['item_dim']})"
+    proj = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("state_proj.")}
+    load_matching(model.state_proj, proj, heads_file, described, RETRAIN)
     head = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("score_head.")}
     head.setdefault("sim_weight", torch.tensor(0.0))  # checkpoints from before the state term
-    model.score_head.load_state_dict(head)
+    load_matching(model.score_head, head, heads_file, described, RETRAIN)
     model.to(device).eval()
     return model, tok, manifest
 
 
+def _pretrained(folder: Path, load: Any) -> Any:
+    """``load()`` (a transformers/peft ``from_pretrained``), its failure one sentence naming ``folder``."""
+    try:
+        return load()
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise ValueError(f"{folder}: cannot be loaded ({reason}); {RETRAIN}") from None
+
+
 def read_user_sessions(ckpt_dir: Path) -> np.ndarray:
     """The training sessions the LE was adapted on (sorted int64)."""
-    return np.load(Path(ckpt_dir) / "user_sessions.npy", allow_pickle=False)
+    path = Path(ckpt_dir) / "user_sessions.npy"
+    try:
+        sessions = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable ({exc}); {RETRAIN}") from None
+    if sessions.ndim != 1 or not np.issubdtype(sessions.dtype, np.integer):
+        raise ValueError(f"{path}: expected a 1-D integer array, got {sessions.dtype}{list(sessions.shape)}")
+    return sessions
 
 
 def read_raw_ids(ckpt_dir: Path) -> list[str]:
-    return json.loads((Path(ckpt_dir) / "raw_ids.json").read_text())
+    """The LE's item vocabulary; a ValueError naming raw_ids.json when it is not a list of strings."""
+    path = Path(ckpt_dir) / "raw_ids.json"
+    try:
+        ids = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: unreadable ({exc}); {RETRAIN}") from None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError(f"{path}: expected a JSON list of string item ids; {RETRAIN}")
+    return ids
 
 
 def update_metrics(ckpt_dir: Path, metrics: dict[str, Any]) -> None:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from learec.platform.common.fields import opt
+from learec.platform.common.fields import Checked, opt
 
 TINY = "tiny"
 SMOLLM2 = "smollm2-135m"
 
 
 @dataclass(frozen=True)
-class LEConfig:
+class LEConfig(Checked):
     backbone: str = opt(
         TINY, "tiny (random decoder built on the spot) | smollm2-135m | a local HF causal-LM dir"
     )
@@ -35,11 +35,11 @@ class LEConfig:
         None, "cache folder of `learec models get` (default $LEAREC_MODELS_DIR or ~/.cache/learec/models)"
     )
     # tiny decoder ---------------------------------------------------------------------------------------
-    tiny_hidden: int = opt(128, "tiny decoder: hidden size")
-    tiny_layers: int = opt(2, "tiny decoder: transformer layers")
+    tiny_hidden: int = opt(128, "tiny decoder: hidden size", le=8192)
+    tiny_layers: int = opt(2, "tiny decoder: transformer layers", le=64)
     tiny_heads: int = opt(4, "tiny decoder: attention heads")
     tiny_kv_heads: int = opt(2, "tiny decoder: key/value heads (grouped-query attention)")
-    tiny_intermediate: int = opt(256, "tiny decoder: MLP width")
+    tiny_intermediate: int = opt(256, "tiny decoder: MLP width", le=32768)
     tiny_vocab: int = opt(
         1000, "tiny decoder: BPE vocabulary trained on the catalogue text (item tokens extra)"
     )
@@ -53,12 +53,12 @@ class LEConfig:
     lora_targets: tuple[str, ...] = opt((), "LoRA target modules; empty: detected (q_proj,v_proj for Llama)")
     # data -----------------------------------------------------------------------------------------------
     user_fraction: float = opt(0.1, "share of TRAIN sessions used to adapt the LE (seeded)")
-    max_history: int = opt(10, "items of the state shown to the LE (<= the data's state_len)")
-    max_text_tokens: int = opt(32, "item text tokens used to learn each item token")
+    max_history: int = opt(10, "items of the state shown to the LE (<= the data's state_len)", le=1000)
+    max_text_tokens: int = opt(32, "item text tokens used to learn each item token", le=4096)
     # training -------------------------------------------------------------------------------------------
     item_token_epochs: int = opt(4, "epochs over the catalogue text for the item tokens")
     steps: int = opt(600, "joint state-model + reward-model steps on the user subset")
-    batch_size: int = opt(32, "transitions (or item texts) per step")
+    batch_size: int = opt(32, "transitions (or item texts) per step", le=65536)
     lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)")
     weight_decay: float = opt(0.0, "AdamW weight decay")
     n_negatives: int = opt(4, "sampled un-interacted items per positive in L_rm")
@@ -83,15 +83,18 @@ class LEConfig:
     eval_every: int = opt(
         100, "early stopping: score held-out pairs every N steps and keep the best weights (0: off)"
     )
-    heldout_pairs: int = opt(512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy")
+    heldout_pairs: int = opt(
+        512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy", le=10_000_000
+    )
     # inference ------------------------------------------------------------------------------------------
     candidate_factor: int = opt(3, "positive actions: re-score candidate_factor·k state-model candidates")
-    infer_batch_size: int = opt(256, "rows per forward pass at inference")
+    infer_batch_size: int = opt(256, "rows per forward pass at inference", le=65536)
     seed: int = opt(0, "seed of the base init, user subset, sampling and negatives")
     device: str = opt("cpu", "torch device for training: cpu | cuda | cuda:0 ...")
     threads: int | None = opt(None, "torch CPU threads while training (default: torch's)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared bounds (opt ge/le)
         positive = (
             "tiny_hidden",
             "tiny_layers",

@@ -171,7 +171,7 @@ def convert_gguf(gguf: Path, out: Path, info: dict[str, str]) -> Path:
         diff = float((clean(ids).logits - loaded(ids).logits).abs().max())
     if diff > 1e-4:
         raise ValueError(f"converted model differs from the GGUF (max logit diff {diff}); not writing {out}")
-    with atomic.atomic_path(out) as tmp:
+    with atomic.atomic_path(out, kind="language-model") as tmp:
         clean.save_pretrained(str(tmp))
         tok.save_pretrained(str(tmp))
         manifest = {

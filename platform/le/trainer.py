@@ -81,7 +81,7 @@ def train_le(
     )
 
     # Resizing and LoRA dropout draw from torch's global RNG: seed it, and restore the caller's afterwards.
-    with atomic.atomic_path(out_dir) as tmp, torch.random.fork_rng(devices=[]):
+    with atomic.atomic_path(out_dir, kind="le-checkpoint") as tmp, torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         tmp.mkdir(parents=True)
         built = build_model(config, texts, save_base_to=tmp / "base")

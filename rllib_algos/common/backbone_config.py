@@ -21,7 +21,7 @@ class BackboneConfig(Checked):
     """Which sequence encoder and its settings; defaults follow the SQN-family code (notes/LEA.md §6)."""
 
     name: BackboneName = opt("gru4rec", "sequence encoder: gru4rec, caser, nextitnet or sasrec")
-    hidden: int = opt(64, "item embedding size and state size (SQN code: 64)", gt=0)
+    hidden: int = opt(64, "item embedding size and state size (SQN code: 64)", gt=0, le=8192)
     dropout: float = opt(
         0.1,
         "dropout rate: Caser on its pooled features, SASRec on embeddings, attention and FFN; "

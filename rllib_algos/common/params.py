@@ -26,7 +26,7 @@ class RecRLParams(Checked):
 
     backbone: BackboneConfig = opt(BackboneConfig(), "sequence encoder (gru4rec, caser, nextitnet, sasrec)")
     lr: float = opt(0.005, "Adam learning rate (SQN PyTorch port 0.005; SNQN/SA2C papers 0.01)", gt=0)
-    batch_size: int = opt(256, "transitions per gradient step and learner", ge=1)
+    batch_size: int = opt(256, "transitions per gradient step and learner", ge=1, le=1_000_000)
     gamma: float = opt(0.5, "discount; sessions are short, the SQN papers use 0.5", ge=0, lt=1)
     le_state: LeState = opt("none", "LE state hook: none, concat or gate fusion into the Q head's state")
     le_reward: LeReward = opt(

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from learec.platform.common.atomic import atomic_path
 from learec.platform.common.fields import from_dict, to_dict
+from learec.platform.common.weights import load_matching, read_safetensors
 from learec.rllib_algos.common.backbone_config import BackboneConfig
 from learec.rllib_algos.common.heads import RecNetwork
 
@@ -107,7 +108,7 @@ def write_policy(
         raise ValueError(f"raw_ids has {len(raw_ids)} entries but the policy scores {n_items} items")
     algo = str(train.get("algo", "unknown"))
     tensors = served_weights(network.state_dict())
-    with atomic_path(out_dir) as tmp:
+    with atomic_path(out_dir, kind="policy") as tmp:
         tmp.mkdir(parents=True)
         files = PolicyFiles(tmp)
         save_file(tensors, str(files.weights))
@@ -136,7 +137,12 @@ def write_policy(
 
 
 def read_policy(path: Path) -> StoredPolicy:
-    """Read and check a policy folder; a ValueError names the file at fault and says how to fix it."""
+    """Read and check a policy folder; a ValueError names the file at fault and says how to fix it.
+
+    Checked before any tensor is used: the JSON documents and the types of the fields read from them,
+    the weights' sha256, the safetensors header, and every tensor's name and shape against the network
+    the config describes (item count, hidden size, backbone).
+    """
     files = PolicyFiles(Path(path))
     for part in (files.weights, files.items, files.config, files.manifest):
         if not part.is_file():
@@ -145,19 +151,45 @@ def read_policy(path: Path) -> StoredPolicy:
             )
     config = _read_json(files.config, dict)
     manifest = _read_json(files.manifest, dict)
-    raw_ids = [str(r) for r in _read_json(files.items, list)]
+    raw_ids = _read_json(files.items, list)
+    bad_id = next((i for i, r in enumerate(raw_ids) if not isinstance(r, str)), None)
+    if bad_id is not None:
+        raise ValueError(f"{files.items}: entry {bad_id} is {raw_ids[bad_id]!r}, not a string id; {REEXPORT}")
+    digests = _field(manifest, "sha256", Mapping, files.manifest)
     digest = hashlib.sha256(files.weights.read_bytes()).hexdigest()
-    if digest != manifest.get("sha256", {}).get(WEIGHTS):
+    if digest != digests.get(WEIGHTS):
         raise ValueError(f"{files.weights}: sha256 does not match manifest.json (corrupt or replaced)")
-    for key in ("n_items", "state_len", "backbone"):
-        if key not in config:
-            raise ValueError(f"{files.config}: missing {key!r}; {REEXPORT}")
-    n_items = int(config["n_items"])
+    n_items = _field(config, "n_items", int, files.config, low=1)
+    state_len = _field(config, "state_len", int, files.config, low=1, high=MAX_STATE_LEN)
+    backbone_doc = _field(config, "backbone", Mapping, files.config)
+    if "pad_id" in config and _field(config, "pad_id", int, files.config) != n_items:
+        raise ValueError(f"{files.config}: pad_id {config['pad_id']} is not n_items ({n_items}); {REEXPORT}")
     if len(raw_ids) != n_items:
-        raise ValueError(f"{files.items}: {len(raw_ids)} ids for {n_items} items")
-    backbone = from_dict(BackboneConfig, config["backbone"], where=f"{files.config}: backbone")
-    network = load_served(backbone, n_items, int(config["state_len"]), load_file(str(files.weights)))
-    return StoredPolicy(network, raw_ids, config, manifest)
+        raise ValueError(f"{files.items}: {len(raw_ids)} ids for {n_items} items; {REEXPORT}")
+    backbone = from_dict(BackboneConfig, backbone_doc, where=f"{files.config}: backbone")
+    state = read_safetensors(files.weights, REEXPORT)
+    network = served_network(backbone, n_items, state_len)
+    described = f"config.json ({backbone.name}, hidden={backbone.hidden}, n_items={n_items})"
+    load_matching(network, state, files.weights, described, REEXPORT)
+    return StoredPolicy(network.eval(), [str(r) for r in raw_ids], config, manifest)
+
+
+MAX_STATE_LEN = 1000  # prep.state_len's upper bound
+
+
+def _field(doc: Mapping[str, Any], key: str, kind: type, path: Path, low: int | None = None,
+           high: int | None = None) -> Any:  # fmt: skip
+    """``doc[key]`` when it is a ``kind`` (an int not a bool) within ``[low, high]``; else a ValueError."""
+    if key not in doc:
+        raise ValueError(f"{path}: missing {key!r}; {REEXPORT}")
+    value = doc[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        name = {int: "an integer", Mapping: "an object"}.get(kind, kind.__name__)
+        raise ValueError(f"{path}: {key!r} must be {name}, got {value!r}; {REEXPORT}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        allowed = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{path}: {key!r} must be {allowed}, got {value!r}; {REEXPORT}")
+    return value
 
 
 def _read_json(path: Path, kind: type) -> Any:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, shared_data
-
-
-def learec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "learec.platform.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or REPO_ROOT,
-        env=env,
-        timeout=300,
-    )
+from support import learec, shared_data
 
 
 def test_help_lists_commands_and_documents_options() -> None:

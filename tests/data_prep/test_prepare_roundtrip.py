@@ -121,7 +121,7 @@ def test_error_leaves_no_partial_output(tmp_path, make_raw) -> None:
 
 def test_refuses_to_replace_a_foreign_folder(tmp_path, random_raw) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="not a prepared data folder"):
+    with pytest.raises(FileExistsError, match="not written by learec"):
         prepare(random_raw(), PrepConfig(min_item_count=1), tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 

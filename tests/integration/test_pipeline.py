@@ -65,7 +65,12 @@ def test_run_pipeline_end_to_end_and_resume(ray_cluster, tmp_path: Path) -> None
 
     # A second run with the same config finishes every stage from the stored results.
     before = json.loads((run / "stages.json").read_text())
-    again = run_pipeline(cfg)
+    again_log: list[str] = []
+    again = run_pipeline(cfg, log=again_log.append)
+    # It says so, stage by stage, and needs no Ray for it.
+    assert not any("starting Ray" in line for line in again_log), again_log
+    reused = [line for line in again_log if "reused (finished" in line]
+    assert len(reused) == 1 + 1 + 2 + len(models) - 1, again_log  # data, pop, LE + labels, models
     after = json.loads((run / "stages.json").read_text())
     for stage, entry in before.items():
         if stage != "pipeline":

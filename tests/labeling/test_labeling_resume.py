@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from learec.platform.common import atomic
-from learec.platform.labeling.parts import plan_parts
+from learec.platform.labeling.input_check import input_identity
+from learec.platform.labeling.parts import input_schema, plan_parts
 from learec.platform.labeling.pipeline import (
     LabelingConfig,
     _exclusive,
@@ -44,14 +45,36 @@ def test_a_part_is_finished_only_with_its_full_row_count(tmp_path) -> None:
     assert not _finished(tmp_path / "missing.parquet", 3)
 
 
+def _pin(out, path, rows_per_part: int, restart: bool = False, **config) -> None:
+    identity = input_identity(path, input_schema(path))
+    cfg = LabelingConfig(rows_per_part=rows_per_part, **config)
+    _pin_plan(out, path, plan_parts(path, rows_per_part), cfg, identity, restart)
+
+
 def test_plan_is_pinned_and_another_layout_refused(tmp_path, write_transitions) -> None:
     path = write_transitions("in/t.parquet", 40, seed=1)
     out = tmp_path / "out"
     out.mkdir()
-    _pin_plan(out, path, plan_parts(path, 16), LabelingConfig(rows_per_part=16))
-    _pin_plan(out, path, plan_parts(path, 16), LabelingConfig(rows_per_part=16, batch_size=3))
+    _pin(out, path, 16)
+    _pin(out, path, 16, batch_size=3)
     with pytest.raises(ValueError, match="rows_per_part"):
-        _pin_plan(out, path, plan_parts(path, 10), LabelingConfig(rows_per_part=10))
+        _pin(out, path, 10)
     write_transitions("in/t.parquet", 41, seed=1)  # the input grew
     with pytest.raises(ValueError, match="another input"):
-        _pin_plan(out, path, plan_parts(path, 16), LabelingConfig(rows_per_part=16))
+        _pin(out, path, 16)
+
+
+def test_same_file_name_with_other_contents_is_another_input(tmp_path, write_transitions) -> None:
+    """Same name, same row count, other rows: the content fingerprint tells them apart."""
+    path = write_transitions("in/t.parquet", 40, seed=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    _pin(out, path, 16)
+    (out / "part-00000.parquet").write_bytes(b"labels of the first input")
+    write_transitions("in/t.parquet", 40, seed=2)
+    with pytest.raises(ValueError, match=r"another input .*sha256 differs.*--force"):
+        _pin(out, path, 16)
+    assert (out / "part-00000.parquet").exists()  # refusing deletes nothing
+    _pin(out, path, 16, restart=True)  # --force: the folder restarts on the new input
+    assert sorted(p.name for p in out.iterdir()) == ["_plan.json"]
+    _pin(out, path, 16)  # and now resumes quietly

@@ -9,7 +9,9 @@ column. Multi-character separators (MovieLens 1M ``::``) use the Python pass onl
 Checks, in order: the file exists and is not empty; every byte decodes in the declared encoding (for
 UTF-8, a bad byte is reported by line and byte column); the header holds every required column; every
 line has exactly as many fields as the header (too few means a truncated line); every value parses as
-its column's kind.
+its column's kind; integers fit int64, numbers are finite, and values lie in the column's range
+(``low``/``high``, e.g. timestamps within years 1-9999, ratings >= 0). A bad value is quoted in the
+message, cut short when it is long.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from learec.platform.data.errors import DataFormatError
+from learec.platform.data.errors import DataFormatError, shown
 from learec.platform.data.loaders.common import floor_div
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ _EXPECTED = {
 }
 _CHUNK = 1 << 24  # bytes per read when checking the encoding
 UTF8_HINT = "The file must be UTF-8: re-encode it, e.g. `iconv -f latin1 -t utf-8 old > new`."
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_UNIX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z: later "times" are corrupt values
+_TIME_SCALE = {"s": 1, "ms": 1000}
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,32 @@ class Col:
 
     ``iso`` columns come back as int64 unix seconds (floored). ``nullable`` lets an empty field be null;
     otherwise an empty field is an error (strings excepted: an empty string is a value).
-    ``choices`` restricts a string column to the listed values.
+    ``choices`` restricts a string column to the listed values; ``low``/``high`` bound a number column.
     """
 
     name: str
     kind: Kind = "str"
     nullable: bool = False
     choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    range_text: str = ""  # what the range means, for messages ("a unix time in ms within years ...")
+
+    def range_error(self, number: float) -> str:
+        """Why ``number`` is out of this column's range."""
+        if self.range_text:
+            return f"expected {self.range_text}, got {number!r}"
+        if self.high is None:
+            return f"expected a value >= {self.low:g}, got {number!r}"
+        if self.low is None:
+            return f"expected a value <= {self.high:g}, got {number!r}"
+        return f"expected a value in [{self.low:g}, {self.high:g}], got {number!r}"
+
+
+def time_col(name: str, kind: Kind = "int", unit: str = "s") -> Col:
+    """A unix-time column in ``unit`` (s or ms), bounded to years 1970 +- 8000 so seconds fit int64."""
+    limit = MAX_UNIX_SECONDS * _TIME_SCALE[unit]
+    return Col(name, kind, low=-limit, high=limit, range_text=f"a unix time in {unit} before the year 10000")
 
 
 @dataclass(frozen=True)
@@ -97,10 +121,21 @@ def read_table(path: Path, spec: TableSpec, *, engine: Literal["auto", "python"]
     return _finish(_read_python(path, spec, names), spec)
 
 
+def require_file(path: Path, hint: str = "Check the dataset folder and the file names.") -> None:
+    """Raise if ``path`` is a folder or does not exist."""
+    if path.is_dir():
+        raise DataFormatError(
+            path,
+            "is a folder, expected a file",
+            hint="Pass the file itself, or the folder its format expects.",
+        )
+    if not path.is_file():
+        raise DataFormatError(path, "file not found", hint=hint)
+
+
 def check_bytes(path: Path, encoding: str) -> None:
     """Raise if ``path`` is missing or empty, or (for UTF-8) holds a byte sequence that is not UTF-8."""
-    if not path.is_file():
-        raise DataFormatError(path, "file not found", hint="Check the dataset folder and the file names.")
+    require_file(path)
     if path.stat().st_size == 0:
         raise DataFormatError(
             path, "the file is empty (0 bytes)", line=1, hint="Check that the download or copy finished."
@@ -147,6 +182,14 @@ def check_bytes(path: Path, encoding: str) -> None:
                 return
 
 
+def _allow_fields_as_long_as(path: Path) -> None:
+    """Let the csv module read fields up to the file's size: its 128 KiB default is not a format rule
+    (pyarrow has none), and no field can be longer than the file that holds it."""
+    size = path.stat().st_size + 1
+    if csv.field_size_limit() < size:
+        csv.field_size_limit(min(size, INT64_MAX // 2))
+
+
 def _split_line(text: str, spec: TableSpec) -> list[str]:
     if spec.quoting:
         return next(csv.reader([text], delimiter=spec.delimiter, strict=True), [])
@@ -158,6 +201,7 @@ def _field_names(path: Path, spec: TableSpec) -> list[str]:
     if not spec.header:
         names = list(spec.names)
     else:
+        _allow_fields_as_long_as(path)
         with path.open("r", encoding=spec.encoding, newline="") as fh:
             first = fh.readline().rstrip("\r\n").lstrip("\ufeff")
         try:
@@ -213,6 +257,15 @@ def _arrow_result_ok(table: pa.Table, spec: TableSpec) -> bool:
             return False
         if c.choices and not pc.all(pc.is_in(col, value_set=pa.array(c.choices))).as_py():
             return False
+        if c.kind == "float" and pc.any(pc.invert(pc.is_finite(col))).as_py():
+            return False
+        if c.low is not None or c.high is not None:
+            lo_hi = pc.min_max(col)
+            lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
+            if lo is not None and (
+                (c.low is not None and lo < c.low) or (c.high is not None and hi > c.high)
+            ):
+                return False
     return True
 
 
@@ -234,6 +287,7 @@ def first_line_where(path: Path, spec: TableSpec, test: Callable[[dict[str, str]
 
 def _physical_rows(path: Path, spec: TableSpec) -> Iterator[tuple[int, list[str]]]:
     """(first physical line number, fields) for every non-blank data line."""
+    _allow_fields_as_long_as(path)
     with path.open("r", encoding=spec.encoding, newline="") as fh:
         if spec.quoting:
             reader = csv.reader(fh, delimiter=spec.delimiter, strict=True)
@@ -259,7 +313,7 @@ def _parse(value: str, col: Col) -> int | float | str | None:
     """One field as the column's kind; raises ValueError with the reason."""
     if col.kind == "str":
         if col.choices and value not in col.choices:
-            raise ValueError(f"expected one of {', '.join(col.choices)}, got {value!r}")
+            raise ValueError(f"expected one of {', '.join(col.choices)}, got {shown(value)}")
         return value
     stripped = value.strip()
     if not stripped:
@@ -268,12 +322,25 @@ def _parse(value: str, col: Col) -> int | float | str | None:
         raise ValueError(f"expected {_EXPECTED[col.kind]}, got an empty field")
     try:
         if col.kind == "int":
-            return int(stripped)
-        if col.kind == "float":
-            return float(stripped)
-        return iso_seconds(stripped)
-    except ValueError:
-        raise ValueError(f"expected {_EXPECTED[col.kind]}, got {value!r}") from None
+            number: int | float = int(stripped)
+        elif col.kind == "float":
+            number = float(stripped)
+        else:
+            return iso_seconds(stripped)
+    except (ValueError, OverflowError):
+        raise ValueError(f"expected {_EXPECTED[col.kind]}, got {shown(value)}") from None
+    check_number(number, col)
+    return number
+
+
+def check_number(number: int | float, col: Col) -> None:
+    """Raise ValueError when ``number`` is not finite, not an int64, or outside the column's range."""
+    if isinstance(number, float) and number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"expected a finite number, got {number!r}")
+    if isinstance(number, int) and not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError(f"{shown(number)} does not fit a 64-bit integer (|value| < 9.2e18)")
+    if (col.low is not None and number < col.low) or (col.high is not None and number > col.high):
+        raise ValueError(col.range_error(number))
 
 
 def iso_seconds(text: str) -> int:

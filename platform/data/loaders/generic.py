@@ -26,7 +26,15 @@ from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.platform.data.errors import DataFormatError
 from learec.platform.data.loaders import common
-from learec.platform.data.loaders.delimited import Col, TableSpec, iso_seconds, read_table
+from learec.platform.data.loaders.delimited import (
+    INT64_MAX,
+    Col,
+    TableSpec,
+    iso_seconds,
+    read_table,
+    require_file,
+    time_col,
+)
 from learec.platform.data.raw import RawLogs
 
 log = logging.getLogger(__name__)
@@ -60,8 +68,7 @@ def _is_parquet(path: Path, fmt: str) -> bool:
 
 
 def _read_parquet(path: Path, columns: list[str]) -> pa.Table:
-    if not path.is_file():
-        raise DataFormatError(path, "file not found", hint="Check the path option.")
+    require_file(path, hint="Check the path option.")
     try:
         file_schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -75,17 +82,50 @@ def _read_parquet(path: Path, columns: list[str]) -> pa.Table:
     if table.num_rows == 0:
         raise DataFormatError(path, "the file has no rows")
     for c in columns:
-        if table[c].null_count:
-            row = int(pc.index(pc.is_null(table[c]), True).as_py()) + 1
-            raise DataFormatError(path, f"row {row}: empty (null) value", column=c)
+        values = table[c]
+        if not _is_flat(values.type):
+            raise DataFormatError(
+                path,
+                f"the column holds {values.type} values; expected one number or string per row",
+                column=c,
+                hint="Flatten the column (one event per row) or map another column.",
+            )
+        _first_bad_row(path, c, pc.is_null(values), "empty (null) value")
+        if pa.types.is_unsigned_integer(values.type):
+            _first_bad_row(
+                path,
+                c,
+                pc.greater(values, pa.scalar(INT64_MAX, pa.uint64())),
+                "the value does not fit a 64-bit signed integer",
+            )
+        if pa.types.is_floating(values.type):
+            _first_bad_row(path, c, pc.invert(pc.is_finite(values)), "expected a finite number")
     return table
+
+
+def _is_flat(tp: pa.DataType) -> bool:
+    nested = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map)
+    return not any(test(tp) for test in nested) and not pa.types.is_fixed_size_list(tp)
+
+
+def _first_bad_row(path: Path, column: str, bad: pa.ChunkedArray, what: str) -> None:
+    """Raise naming the first row (1-based) where ``bad`` is true."""
+    if pc.any(bad).as_py():
+        row = int(pc.index(bad, True).as_py()) + 1
+        raise DataFormatError(path, f"row {row}: {what}", column=column)
 
 
 def _parquet_ts(path: Path, values: pa.ChunkedArray, options: GenericOptions) -> pa.ChunkedArray:
     col = options.ts_col
     if options.ts_unit == "iso":
         if pa.types.is_timestamp(values.type):
-            return common.floor_div(values.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()), 1_000_000_000)
+            try:
+                ns = values.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+            except pa.ArrowInvalid:
+                raise DataFormatError(
+                    path, "a timestamp lies outside the years 1677-2262 that learec can represent", column=col
+                ) from None
+            return common.floor_div(ns, 1_000_000_000)
         if pa.types.is_string(values.type):
             try:
                 ns = values.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
@@ -110,6 +150,9 @@ def _parquet_ts(path: Path, values: pa.ChunkedArray, options: GenericOptions) ->
             f"expected integer or float unix time ({options.ts_unit}), the column has type {values.type}",
             column=col,
         )
+    bound = time_col(col, unit=options.ts_unit)
+    outside = pc.or_(pc.less(values, bound.low), pc.greater(values, bound.high))
+    _first_bad_row(path, col, outside, f"expected {bound.range_text} (ts_unit {options.ts_unit!r})")
     return _to_seconds(values, options.ts_unit)
 
 
@@ -134,7 +177,12 @@ def load_generic(path: Path, options: GenericOptions = GenericOptions()) -> RawL
         ts = _parquet_ts(path, table[options.ts_col], options)
     else:
         ts_kind = "iso" if options.ts_unit == "iso" else "float"
-        cols = [Col(options.session_col), Col(options.ts_col, ts_kind), Col(options.item_col)]
+        ts_column = (
+            Col(options.ts_col, ts_kind)
+            if ts_kind == "iso"
+            else time_col(options.ts_col, ts_kind, options.ts_unit)
+        )
+        cols = [Col(options.session_col), ts_column, Col(options.item_col)]
         if options.event_col is not None:
             cols.append(Col(options.event_col))
         table = read_table(path, TableSpec(tuple(cols), delimiter=options.delimiter))

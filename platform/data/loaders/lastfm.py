@@ -47,7 +47,7 @@ def load_lastfm(path: Path, options: LastfmOptions = LastfmOptions()) -> RawLogs
     plays = read_table(
         folder / "user_artists.dat",
         TableSpec(
-            (Col("userID", "int"), Col("artistID", "int"), Col("weight", "int")),
+            (Col("userID", "int"), Col("artistID", "int"), Col("weight", "int", low=0)),
             delimiter="\t",
             quoting=False,
         ),

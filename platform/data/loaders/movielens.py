@@ -37,7 +37,7 @@ from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.platform.data.errors import DataFormatError
 from learec.platform.data.loaders import common
-from learec.platform.data.loaders.delimited import Col, TableSpec, read_table
+from learec.platform.data.loaders.delimited import Col, Kind, TableSpec, read_table, time_col
 from learec.platform.data.raw import RawLogs
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def _read_csv_layout(
     ratings = read_table(
         folder / "ratings.csv",
         TableSpec(
-            (Col("userId", "int"), Col("movieId", "int"), Col("rating", "float"), Col("timestamp", "int")),
+            (Col("userId", "int"), Col("movieId", "int"), rating_col("rating"), time_col("timestamp")),
             encoding=encoding,
         ),
     )
@@ -167,7 +167,7 @@ def _read_csv_layout(
     if use_tags and (folder / "tags.csv").is_file():
         t = read_table(
             folder / "tags.csv",
-            TableSpec((Col("movieId", "int"), Col("tag"), Col("timestamp", "int")), encoding=encoding),
+            TableSpec((Col("movieId", "int"), Col("tag"), time_col("timestamp")), encoding=encoding),
         )
         tags = pa.table({"movie": t["movieId"], "tag": t["tag"], "ts": t["timestamp"]})
     genres = [g.split("|") for g in movies["genres"].to_pylist()]
@@ -175,9 +175,17 @@ def _read_csv_layout(
     return _ratings_table(ratings, "userId", "movieId", "rating", "timestamp"), movies, tags
 
 
-def _dat(names: tuple[str, ...], kinds: dict[str, str], encoding: str) -> TableSpec:
+def rating_col(name: str, kind: Kind = "float") -> Col:
+    """A rating: a finite number >= 0 (a NaN or negative rating would silently become a click)."""
+    return Col(name, kind, low=0)
+
+
+_RANGED = {"Rating": rating_col, "Timestamp": time_col, "rating": rating_col, "timestamp": time_col}
+
+
+def _dat(names: tuple[str, ...], kinds: dict[str, Kind], encoding: str) -> TableSpec:
     return TableSpec(
-        tuple(Col(n, kinds[n]) for n in names if n in kinds),
+        tuple(_RANGED.get(n, Col)(n, kinds[n]) for n in names if n in kinds),
         delimiter="::",
         header=False,
         names=names,
@@ -215,7 +223,7 @@ def _read_100k_layout(folder: Path, encoding: str) -> tuple[pa.Table, pa.Table, 
     ratings = read_table(
         folder / "u.data",
         TableSpec(
-            tuple(Col(n, "int") for n in r_names),
+            tuple(_RANGED.get(n, Col)(n, "int") for n in r_names),
             delimiter="\t",
             header=False,
             names=r_names,

@@ -23,9 +23,9 @@ import pyarrow.json as pa_json
 
 from learec.platform.common.fields import opt
 from learec.platform.data import schema
-from learec.platform.data.errors import DataFormatError
+from learec.platform.data.errors import DataFormatError, shown
 from learec.platform.data.loaders import common
-from learec.platform.data.loaders.delimited import check_bytes
+from learec.platform.data.loaders.delimited import INT64_MAX, INT64_MIN, MAX_UNIX_SECONDS, check_bytes
 from learec.platform.data.raw import RawLogs
 
 log = logging.getLogger(__name__)
@@ -90,12 +90,24 @@ def _read_arrow(path: Path) -> pa.Table | None:
         return None
     if not pc.all(pc.is_in(cols["type"], value_set=pa.array(list(EVENT_MAP)))).as_py():
         return None
+    ts_range = pc.min_max(cols["ts"])
+    if ts_range["min"].as_py() < -MAX_TS_MS or ts_range["max"].as_py() > MAX_TS_MS:
+        return None
     session = pc.take(nested["session"], parents)
     return pa.table({"session": session, **cols})
 
 
+MAX_TS_MS = MAX_UNIX_SECONDS * 1000
+
+
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+
+
+def _expected_int(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{shown(value)} does not fit a 64-bit integer (|value| < 9.2e18)"
+    return f"expected an integer, got {shown(value)}"
 
 
 def _read_python(path: Path) -> pa.Table:
@@ -115,15 +127,21 @@ def _read_python(path: Path) -> pa.Table:
                     line=lineno,
                     column=exc.colno,
                 ) from None
+            except RecursionError:
+                raise DataFormatError(
+                    path, "JSON nested too deeply for an OTTO session (objects in a list)", line=lineno
+                ) from None
+            except ValueError:  # Python refuses integers of more than 4300 digits
+                raise DataFormatError(
+                    path, "a number with thousands of digits cannot be an id or a time", line=lineno
+                ) from None
             if not isinstance(obj, dict):
                 raise DataFormatError(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
             for key in ("session", "events"):
                 if key not in obj:
                     raise DataFormatError(path, f"missing key {key!r}", line=lineno, column=key)
             if not _is_int(obj["session"]):
-                raise DataFormatError(
-                    path, f"expected an integer, got {obj['session']!r}", line=lineno, column="session"
-                )
+                raise DataFormatError(path, _expected_int(obj["session"]), line=lineno, column="session")
             if not isinstance(obj["events"], list):
                 raise DataFormatError(path, "expected a list of events", line=lineno, column="events")
             for i, ev in enumerate(obj["events"]):
@@ -138,16 +156,23 @@ def _read_python(path: Path) -> pa.Table:
                     if not _is_int(ev[key]):
                         raise DataFormatError(
                             path,
-                            f"expected an integer, got {ev[key]!r}",
+                            _expected_int(ev[key]),
                             line=lineno,
                             column=f"{where}.{key}",
                         )
                 if ev.get("type") not in EVENT_MAP:
                     raise DataFormatError(
                         path,
-                        f"expected one of {', '.join(EVENT_MAP)}, got {ev.get('type')!r}",
+                        f"expected one of {', '.join(EVENT_MAP)}, got {shown(ev.get('type'))}",
                         line=lineno,
                         column=f"{where}.type",
+                    )
+                if not -MAX_TS_MS <= ev["ts"] <= MAX_TS_MS:
+                    raise DataFormatError(
+                        path,
+                        f"expected a unix time in ms before the year 10000, got {ev['ts']}",
+                        line=lineno,
+                        column=f"{where}.ts",
                     )
                 out["session"].append(obj["session"])
                 out["aid"].append(ev["aid"])

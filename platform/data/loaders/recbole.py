@@ -33,7 +33,7 @@ from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.platform.data.errors import DataFormatError
 from learec.platform.data.loaders import common
-from learec.platform.data.loaders.delimited import Col, TableSpec, check_bytes, read_table
+from learec.platform.data.loaders.delimited import Col, TableSpec, check_bytes, read_table, time_col
 from learec.platform.data.raw import RawLogs
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,10 @@ def load_recbole(path: Path, options: RecboleOptions = RecboleOptions()) -> RawL
         wanted.append(purchase_field)
         kinds[purchase_field] = _KIND[header.types[purchase_field]]
     spec = TableSpec(
-        tuple(Col(header.cell(f), kinds[f]) for f in wanted),
+        tuple(
+            time_col(header.cell(f), "float") if f == options.time_field else Col(header.cell(f), kinds[f])
+            for f in wanted
+        ),
         delimiter="\t",
         quoting=False,
     )

@@ -7,7 +7,7 @@ and returns :class:`~learec.platform.data.raw.RawLogs`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -64,9 +64,18 @@ LOADERS: dict[str, LoaderSpec] = {
 }  # fmt: skip
 
 
-def load_dataset(fmt: str, path: str | Path, **options: Any) -> RawLogs:
-    """Load ``path`` in format ``fmt`` with ``options`` (fields of that format's options dataclass)."""
+def loader_spec(fmt: str) -> LoaderSpec:
     spec = LOADERS.get(fmt)
     if spec is None:
         raise ValueError(f"unknown dataset format {fmt!r}; known formats: {', '.join(sorted(LOADERS))}")
-    return spec.load(Path(path), from_dict(spec.options, options, where=f"{fmt} options"))
+    return spec
+
+
+def loader_options(fmt: str, options: Mapping[str, Any], where: str = "") -> Any:
+    """``options`` as format ``fmt``'s options dataclass; unknown or mistyped options name the key."""
+    return from_dict(loader_spec(fmt).options, options, where=where or f"{fmt} options")
+
+
+def load_dataset(fmt: str, path: str | Path, **options: Any) -> RawLogs:
+    """Load ``path`` in format ``fmt`` with ``options`` (fields of that format's options dataclass)."""
+    return loader_spec(fmt).load(Path(path), loader_options(fmt, options))

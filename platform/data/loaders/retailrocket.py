@@ -32,7 +32,7 @@ from learec.platform.common.fields import opt
 from learec.platform.data import schema
 from learec.platform.data.errors import DataFormatError
 from learec.platform.data.loaders import common
-from learec.platform.data.loaders.delimited import Col, TableSpec, first_line_where, read_table
+from learec.platform.data.loaders.delimited import Col, TableSpec, first_line_where, read_table, time_col
 from learec.platform.data.raw import RawLogs
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def load_retailrocket(path: Path, options: RetailRocketOptions = RetailRocketOpt
         folder / EVENTS_FILE,
         TableSpec(
             (
-                Col("timestamp", "int"),
+                time_col("timestamp", unit="ms"),
                 Col("visitorid", "int"),
                 Col("event", choices=SOURCE_EVENTS),
                 Col("itemid", "int"),
@@ -89,7 +89,7 @@ def load_retailrocket(path: Path, options: RetailRocketOptions = RetailRocketOpt
 
 def _latest_categories(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """(itemid, categoryid) for each item's latest ``categoryid`` property, items ascending."""
-    spec = TableSpec((Col("timestamp", "int"), Col("itemid", "int"), Col("property"), Col("value")))
+    spec = TableSpec((time_col("timestamp", unit="ms"), Col("itemid", "int"), Col("property"), Col("value")))
     parts = []
     for name in PROPERTY_FILES:
         t = read_table(folder / name, spec)
