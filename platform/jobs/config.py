@@ -53,7 +53,9 @@ class ExperimentConfig:
         "lea (state + reward + LE positive actions); CE always runs as base",
     )
     backbones: tuple[str, ...] = opt(("gru4rec",), "sequence encoders: gru4rec, caser, nextitnet, sasrec")
-    seeds: tuple[int, ...] = opt((0,), "training seeds; tables report mean ± std over them")
+    seeds: tuple[int, ...] = opt(
+        (0, 1, 2), "training seeds; tables report mean ± std over them and significance pairs them"
+    )
     lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant")
 
     def __post_init__(self) -> None:
@@ -87,10 +89,17 @@ class OnlineEvalConfig:
     n_sessions: int = opt(300, "simulated users per policy (synthetic shop only)")
     k: int = opt(10, "slate size shown to simulated users")
     max_steps: int = opt(10, "slates per simulated session")
+    ope_sessions: int = opt(
+        1000,
+        "held-out logged sessions of the shop (with the logging slates and their propensities) for the "
+        "off-policy estimates IPS, SNIPS and DR; 0 skips them",
+    )
 
     def __post_init__(self) -> None:
         if self.n_sessions < 1 or self.k < 1 or self.max_steps < 1:
             raise ValueError("online.n_sessions, online.k and online.max_steps must be >= 1")
+        if self.ope_sessions < 0:
+            raise ValueError(f"online.ope_sessions must be >= 0, got {self.ope_sessions}")
 
 
 @dataclass(frozen=True)
