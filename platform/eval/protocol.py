@@ -225,7 +225,7 @@ def metrics_from_ranks(
     for group, mask in groups:
         n = int(mask.sum())
         out[count_key(group)] = float(n)
-        if n == 0:
+        if n == 0 and not group.startswith(NEW_PREFIX):  # new-item groups are empty on some logs by design
             log.warning("no %s events to evaluate: %s metrics are NaN", group, group)
         for name in config.metrics:
             fn = metric_registry.get(name).fn

@@ -231,6 +231,10 @@ def _offline_section(report: RunReport, summaries: list[ModelSummary], plots: di
         columns = _offline_columns(summaries, event)
         if not columns:
             continue
+        counts = [s.stats[count_key(event)][0] for s in summaries if count_key(event) in s.stats]
+        if counts and not any(counts):
+            parts.append(f"### {EVENT_TITLES[event]}\n\nNone in this split: every such target is in its state.")
+            continue
         parts.append(f"### {EVENT_TITLES[event]}{_event_count(summaries, event)}")
         if event.startswith(NEW_PREFIX):
             parts.append(
