@@ -1,4 +1,4 @@
-"""Algorithm name -> RLlib config class (the CLI, jobs and Tune look algorithms up here).
+"""Algorithm name -> RLlib config class (the runner and the run config look algorithms up here).
 
 Classes are imported on first use: listing or validating names must not pay RLlib's import time.
 """

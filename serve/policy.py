@@ -1,4 +1,4 @@
-"""Load an exported policy (``rllib_algos/common/export.py``) with torch and the backbone registry only.
+"""Load an exported policy (format: ``rllib_algos/common/policy_format.py``) and recommend with it.
 
 No Ray or RLlib import: the Serve replica, the evaluation and the simulator all score with this class.
 ``ExportedPolicy.score`` is an evaluation ``ScoreFn``: ``(states [B, L], lengths [B]) -> scores [B, N]``.
@@ -6,40 +6,18 @@ No Ray or RLlib import: the Serve replica, the evaluation and the simulator all 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
-from torch import nn
 
-from learec.platform.common.fields import from_dict
-from learec.rllib_algos.backbones.registry import BackboneConfig, build
+from learec.rllib_algos.common.heads import RecNetwork
+from learec.rllib_algos.common.policy_format import read_policy
 
 log = logging.getLogger(__name__)
-
-WEIGHTS, ITEMS, CONFIG, MANIFEST = "policy.safetensors", "items.json", "config.json", "manifest.json"
-REEXPORT = "export the policy again (`learec train` writes <out>/policy)"
-
-
-def _read_json(path: Path, kind: type) -> Any:
-    """``path`` parsed as JSON of type ``kind``; a ValueError naming the file otherwise."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc}); {REEXPORT}") from None
-    if not isinstance(value, kind):
-        raise ValueError(
-            f"{path}: expected a JSON {'object' if kind is dict else 'array'}, got {type(value).__name__}; "
-            f"{REEXPORT}"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -48,18 +26,11 @@ class Recommendations:
     unknown: list[list[str]]  # per history: raw ids the policy does not know (skipped)
 
 
-class _Scorer(nn.Module):
-    def __init__(self, backbone: BackboneConfig, n_items: int, state_len: int) -> None:
-        super().__init__()
-        self.encoder = build(backbone, n_items, state_len)
-        self.ce_head = nn.Linear(backbone.hidden, n_items)
-
-
 class ExportedPolicy:
     """A backbone + CE head over ``n_items`` items; states are left-padded with ``pad_id = n_items``."""
 
-    def __init__(self, scorer: _Scorer, raw_ids: list[str], config: dict, manifest: dict) -> None:
-        self._scorer = scorer.eval()
+    def __init__(self, network: RecNetwork, raw_ids: list[str], config: dict, manifest: dict) -> None:
+        self._network = network.eval()
         self.raw_ids = raw_ids
         self.config = config
         self.manifest = manifest
@@ -70,28 +41,8 @@ class ExportedPolicy:
 
     @classmethod
     def load(cls, path: Path | str) -> ExportedPolicy:
-        path = Path(path)
-        for name in (WEIGHTS, ITEMS, CONFIG, MANIFEST):
-            if not (path / name).is_file():
-                raise ValueError(
-                    f"{path}: not an exported policy (missing {name}); export one with `learec train`"
-                )
-        config = _read_json(path / CONFIG, dict)
-        manifest = _read_json(path / MANIFEST, dict)
-        raw_ids = [str(r) for r in _read_json(path / ITEMS, list)]
-        digest = hashlib.sha256((path / WEIGHTS).read_bytes()).hexdigest()
-        if digest != manifest.get("sha256", {}).get(WEIGHTS):
-            raise ValueError(f"{path / WEIGHTS}: sha256 does not match manifest.json (corrupt or replaced)")
-        for key in ("n_items", "state_len", "backbone"):
-            if key not in config:
-                raise ValueError(f"{path / CONFIG}: missing {key!r}; {REEXPORT}")
-        n_items = int(config["n_items"])
-        if len(raw_ids) != n_items:
-            raise ValueError(f"{path / ITEMS}: {len(raw_ids)} ids for {n_items} items")
-        backbone = from_dict(BackboneConfig, config["backbone"], where=f"{path / CONFIG}: backbone")
-        scorer = _Scorer(backbone, n_items, int(config["state_len"]))
-        scorer.load_state_dict(load_file(str(path / WEIGHTS)))
-        return cls(scorer, raw_ids, config, manifest)
+        stored = read_policy(Path(path))
+        return cls(stored.network, stored.raw_ids, stored.config, stored.manifest)
 
     @torch.inference_mode()
     def score(self, states: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
@@ -107,9 +58,7 @@ class ExportedPolicy:
             raise ValueError(f"lengths must have shape [{seq.shape[0]}], got {np.asarray(lengths).shape}")
         if seq.numel() and (seq.min() < 0 or seq.max() > self.pad_id):
             raise ValueError(f"states hold ids outside [0, {self.pad_id}]")
-        lens = (seq != self.pad_id).sum(-1)
-        z = self._scorer.encoder(seq, lens)
-        return self._scorer.ce_head(z).float().numpy()
+        return self._network.scores(seq).float().numpy()
 
     def encode(self, histories: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
         """Raw-id histories -> (states ``[B, L]``, lengths ``[B]``, unknown ids per history)."""

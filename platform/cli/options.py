@@ -16,6 +16,8 @@ from typing import Any
 
 import typer
 
+from learec.platform.common.fields import describe_constraint
+
 
 def _is_dataclass_type(tp: Any) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
@@ -71,7 +73,9 @@ def config_options(
             continue
         flag = "--" + dotted.replace(".", "-").replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else None
-        help_text = f"{f.metadata.get('help', '')}{_choices(tp)} (default: {_describe_default(default)})"
+        declared = describe_constraint(f.metadata)
+        allowed = f" ({declared})" if declared else _choices(tp)
+        help_text = f"{f.metadata.get('help', '')}{allowed} (default: {_describe_default(default)})"
         panel = prefix.rstrip(".").split(".")[0] or "run"
         option = typer.Option(
             None,

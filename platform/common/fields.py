@@ -16,11 +16,93 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def opt(default: Any, help: str, **metadata: Any) -> Any:
-    """A dataclass field with a default and a one-line help text (shown by ``--help``)."""
+Bounds = dict[str, float]
+BOUND_SYMBOLS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def opt(
+    default: Any,
+    help: str,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    choices: tuple[Any, ...] | None = None,
+    **metadata: Any,
+) -> Any:
+    """A dataclass field with a default, a one-line help text and its allowed values.
+
+    ``ge``/``gt``/``le``/``lt`` bound a number (each element of a tuple), ``choices`` lists the allowed
+    values; :class:`Checked` enforces them on construction (from Python, YAML or the CLI alike) and
+    ``--help`` shows them, so a range is written once, with the field.
+    """
     if isinstance(default, list | dict | set):
         raise TypeError("mutable defaults are not allowed; use a tuple")
-    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+    bounds = {k: v for k, v in {"ge": ge, "gt": gt, "le": le, "lt": lt}.items() if v is not None}
+    declared: dict[str, Any] = {"help": help, **metadata}
+    if bounds:
+        declared["bounds"] = bounds
+    if choices is not None:
+        declared["choices"] = tuple(choices)
+    return dataclasses.field(default=default, metadata=declared)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def describe_constraint(metadata: Mapping[str, Any]) -> str:
+    """``"must be in [0, 1)"``, ``"must be >= 1"`` or ``"must be one of 0, 1, 2"``; empty without one."""
+    if "choices" in metadata:
+        return "must be one of " + ", ".join(str(c) for c in metadata["choices"])
+    bounds: Bounds = metadata.get("bounds", {})
+    low = next(((k, v) for k, v in bounds.items() if k in ("ge", "gt")), None)
+    high = next(((k, v) for k, v in bounds.items() if k in ("le", "lt")), None)
+    if low and high:
+        left, right = "[" if low[0] == "ge" else "(", "]" if high[0] == "le" else ")"
+        return f"must be in {left}{_number(low[1])}, {_number(high[1])}{right}"
+    if low or high:
+        kind, value = low or high  # type: ignore[misc]
+        return f"must be {BOUND_SYMBOLS[kind]} {_number(value)}"
+    return ""
+
+
+def _violates(value: Any, metadata: Mapping[str, Any]) -> bool:
+    if value is None:
+        return False  # an optional field left unset
+    if isinstance(value, tuple):
+        return any(_violates(v, metadata) for v in value)
+    if "choices" in metadata and value not in metadata["choices"]:
+        return True
+    bounds: Bounds = metadata.get("bounds", {})
+    if not bounds or isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not (
+        value >= bounds.get("ge", value)
+        and value <= bounds.get("le", value)
+        and ("gt" not in bounds or value > bounds["gt"])
+        and ("lt" not in bounds or value < bounds["lt"])
+    )
+
+
+def check_declared(config: Any) -> None:
+    """Raise a ValueError naming the first field whose value breaks its declared bounds or choices."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if _violates(value, f.metadata):
+            raise ValueError(f"{f.name} {describe_constraint(f.metadata)}, got {value!r}")
+
+
+class Checked:
+    """Base of config dataclasses: construction checks every field's declared bounds and choices.
+
+    A subclass with rules across fields overrides ``__post_init__`` and calls ``super().__post_init__()``
+    first.
+    """
+
+    def __post_init__(self) -> None:
+        check_declared(self)
 
 
 def field_help(cls: type, name: str) -> str:

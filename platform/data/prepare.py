@@ -75,7 +75,9 @@ class PrepConfig:
     seed: int = opt(0, "seed of the random split")
     state_len: int = opt(10, "L: items kept in a state (SQN state_size)")
     reward_click: float = opt(0.2, "reward of a click")
-    reward_purchase: float = opt(1.0, "reward of a purchase; must differ from reward_click")
+    reward_purchase: float = opt(
+        1.0, "reward of a purchase (evaluation tells purchases by is_buy, not reward)"
+    )
 
     def __post_init__(self) -> None:
         for name in ("min_session_len", "min_item_count", "session_gap_s", "state_len"):
@@ -98,11 +100,6 @@ class PrepConfig:
         for name in ("reward_click", "reward_purchase"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
-        if self.reward_click == self.reward_purchase:
-            raise ValueError(
-                f"reward_click and reward_purchase must differ (both {self.reward_click}): the evaluation "
-                "protocol tells clicks from purchases by reward"
-            )
 
 
 @dataclass(frozen=True)

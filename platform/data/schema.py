@@ -89,18 +89,18 @@ LE_POS_ACTIONS = "le_pos_actions"
 LABEL_VERSION = "label_version"
 
 
-def label_fields(state_dim: int, k: int) -> list[pa.Field]:
+def label_fields(le_state_dim: int, k: int) -> list[pa.Field]:
     return [
-        pa.field(LE_STATE, pa.list_(pa.float32(), state_dim), nullable=False),
+        pa.field(LE_STATE, pa.list_(pa.float32(), le_state_dim), nullable=False),
         pa.field(LE_REWARD, pa.float32(), nullable=False),
         pa.field(LE_POS_ACTIONS, pa.list_(pa.int64(), k), nullable=False),
         pa.field(LABEL_VERSION, pa.string(), nullable=False),
     ]
 
 
-def labeled_transitions_schema(state_dim: int, k: int, state_len: int = STATE_LEN) -> pa.Schema:
+def labeled_transitions_schema(le_state_dim: int, k: int, state_len: int = STATE_LEN) -> pa.Schema:
     base = transitions_schema(state_len)
-    for f in label_fields(state_dim, k):
+    for f in label_fields(le_state_dim, k):
         base = base.append(f)
     return base
 

@@ -37,10 +37,6 @@ def build_transitions(
     """
     if state_len < 1:
         raise ValueError(f"state_len must be >= 1, got {state_len}")
-    if reward_click == reward_purchase:
-        raise ValueError(
-            "reward_click and reward_purchase must differ: evaluation tells clicks from purchases by reward"
-        )
     schema.check_columns(events, schema.EVENTS, "events")
     session = events.column(schema.SESSION_ID).to_numpy()  # [N]
     ts = events.column(schema.TS).to_numpy()  # [N]

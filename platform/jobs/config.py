@@ -8,30 +8,21 @@ field as ``--<section>-<field>``. The resolved config (every default written out
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from learec.platform.common.fields import opt
+from learec.platform.common.fields import Checked, opt, replace
 from learec.platform.data.prepare import PrepConfig
 from learec.platform.eval.protocol import EvalConfig
+from learec.platform.jobs.variants import VARIANTS
 from learec.platform.labeling.pipeline import LabelingConfig
 from learec.platform.le.config import LEConfig
 from learec.platform.sim.shop import ShopConfig
+from learec.rllib_algos.common.backbone_config import BACKBONE_NAMES
 from learec.rllib_algos.common.train_config import TrainConfig
-
-Variant = Literal["base", "le_state", "le_reward", "le", "lea"]
-
-# What each experiment variant switches on (LEA.md §4): the LE hooks are switches of every RL algorithm.
-VARIANT_SWITCHES: dict[str, dict[str, object]] = {
-    "base": {},
-    "le_state": {"le_state": "concat"},
-    "le_reward": {"le_reward": "shape"},
-    "le": {"le_state": "concat", "le_reward": "shape"},
-    "lea": {"le_state": "concat", "le_reward": "shape", "lea_augment_k": 3},
-}
+from learec.rllib_algos.registry import ALGORITHMS
 
 
 @dataclass(frozen=True)
-class DataSourceConfig:
+class DataSourceConfig(Checked):
     source: str = opt(
         "shop",
         "where events come from: 'shop' (the embedded synthetic shop) or a loader format "
@@ -40,66 +31,47 @@ class DataSourceConfig:
     path: str | None = opt(None, "input file or folder for a loader format (unused for the shop)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.source != "shop" and not self.path:
             raise ValueError(f"data.path is required when data.source is {self.source!r}")
 
 
 @dataclass(frozen=True)
-class ExperimentConfig:
-    algos: tuple[str, ...] = opt(("ce", "sqn"), "algorithms to train: ce, sqn, snqn, sa2c")
+class ExperimentConfig(Checked):
+    algos: tuple[str, ...] = opt(("ce", "sqn"), "algorithms to train", choices=tuple(ALGORITHMS))
     variants: tuple[str, ...] = opt(
         ("base", "lea"),
         "LE variants of every RL algorithm: base (logged rewards), le_state, le_reward, le (state + reward), "
         "lea (state + reward + LE positive actions); CE always runs as base",
+        choices=tuple(VARIANTS),
     )
-    backbones: tuple[str, ...] = opt(("gru4rec",), "sequence encoders: gru4rec, caser, nextitnet, sasrec")
+    backbones: tuple[str, ...] = opt(("gru4rec",), "sequence encoders", choices=BACKBONE_NAMES)
     seeds: tuple[int, ...] = opt(
         (0, 1, 2), "training seeds; tables report mean ± std over them and significance pairs them"
     )
-    lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant")
+    lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant", ge=1)
 
     def __post_init__(self) -> None:
-        from learec.rllib_algos.common.backbone_config import BACKBONE_NAMES  # no torch import
-        from learec.rllib_algos.registry import ALGORITHMS  # names only, no import
-
-        for algo in self.algos:
-            if algo not in ALGORITHMS:
-                raise ValueError(
-                    f"experiment.algos: unknown algorithm {algo!r}; known: {', '.join(ALGORITHMS)}"
-                )
-        for variant in self.variants:
-            if variant not in VARIANT_SWITCHES:
-                raise ValueError(
-                    f"experiment.variants: unknown variant {variant!r}; known: {', '.join(VARIANT_SWITCHES)}"
-                )
-        for backbone in self.backbones:
-            if backbone not in BACKBONE_NAMES:
-                known = ", ".join(BACKBONE_NAMES)
-                raise ValueError(f"experiment.backbones: unknown backbone {backbone!r}; known: {known}")
+        super().__post_init__()
         if not self.seeds:
             raise ValueError("experiment.seeds must list at least one seed")
 
     @property
     def uses_le(self) -> bool:
-        return any(v != "base" for v in self.variants) and any(a != "ce" for a in self.algos)
+        return any(VARIANTS[v].uses_le for v in self.variants) and any(a != "ce" for a in self.algos)
 
 
 @dataclass(frozen=True)
-class OnlineEvalConfig:
-    n_sessions: int = opt(300, "simulated users per policy (synthetic shop only)")
-    k: int = opt(10, "slate size shown to simulated users")
-    max_steps: int = opt(10, "slates per simulated session")
+class OnlineEvalConfig(Checked):
+    n_sessions: int = opt(300, "simulated users per policy (synthetic shop only)", ge=1)
+    k: int = opt(10, "slate size shown to simulated users", ge=1)
+    max_steps: int = opt(10, "slates per simulated session", ge=1)
     ope_sessions: int = opt(
         1000,
         "held-out logged sessions of the shop (with the logging slates and their propensities) for the "
         "off-policy estimates IPS, SNIPS and DR; 0 skips them",
+        ge=0,
     )
-
-    def __post_init__(self) -> None:
-        if self.n_sessions < 1 or self.k < 1 or self.max_steps < 1:
-            raise ValueError("online.n_sessions, online.k and online.max_steps must be >= 1")
-        if self.ope_sessions < 0:
-            raise ValueError(f"online.ope_sessions must be >= 0, got {self.ope_sessions}")
 
 
 @dataclass(frozen=True)
@@ -122,3 +94,10 @@ class RunConfig:
     experiment: ExperimentConfig = opt(ExperimentConfig(), "the grid learec run trains and compares")
     eval: EvalConfig = opt(EvalConfig(), "offline full-ranking evaluation")
     online: OnlineEvalConfig = opt(OnlineEvalConfig(), "online evaluation in the synthetic shop")
+
+    def __post_init__(self) -> None:
+        # An LE positive is rewarded as a click unless train.params.lea_reward says otherwise; the
+        # resolved value is what resolved.yaml records and training reads.
+        if self.train.params.lea_reward is None:
+            params = replace(self.train.params, lea_reward=self.prep.reward_click)
+            object.__setattr__(self, "train", replace(self.train, params=params))

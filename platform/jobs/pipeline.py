@@ -25,10 +25,12 @@ from typing import Any
 
 from learec.platform.common import atomic
 from learec.platform.common.fields import replace, to_dict
-from learec.platform.jobs.config import VARIANT_SWITCHES, RunConfig
+from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import dump_yaml
 from learec.platform.jobs.fingerprint import fingerprint
 from learec.platform.jobs.run_dir import RunDir
+from learec.platform.jobs.variants import VARIANTS, Variant
+from learec.rllib_algos.common.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +61,17 @@ class ModelSpec:
         return f"{self.algo}-{self.variant}-{self.backbone}-s{self.seed}"
 
     @property
+    def label(self) -> str:
+        """The model's name in reports: the algorithm and the variant's label (``SQN+LEA``)."""
+        return f"{self.algo.upper()}{VARIANTS[self.variant].label}"
+
+    @property
     def display_name(self) -> str:
-        suffix = {"base": "", "le_state": "+LE-state", "le_reward": "+LE-reward", "le": "+LE", "lea": "+LEA"}
-        return f"{self.algo.upper()}{suffix[self.variant]} ({self.backbone})"
+        return f"{self.label} ({self.backbone})"
+
+    @property
+    def uses_le(self) -> bool:
+        return VARIANTS[self.variant].uses_le
 
 
 def experiment_grid(cfg: RunConfig) -> list[ModelSpec]:
@@ -117,7 +127,7 @@ def run_pipeline(
     grid = experiment_grid(cfg)
     for i, spec in enumerate(grid, 1):
         say(f"train {i}/{len(grid)}: {spec.display_name}, seed {spec.seed}")
-        stage_train(cfg, run, data, spec, labels_dir if spec.variant != "base" else None, shop, progress)
+        stage_train(cfg, run, data, spec, labels_dir if spec.uses_le else None, shop, progress)
 
     say("report")
     report = rebuild_report(run.root)
@@ -261,11 +271,10 @@ def stage_label(cfg: RunConfig, run: RunDir, data: Any, le_ckpt: Path, progress:
     return Path(report.output_dir)
 
 
-def train_config_for(cfg: RunConfig, spec: ModelSpec) -> Any:
+def train_config_for(cfg: RunConfig, spec: ModelSpec) -> TrainConfig:
     """The TrainConfig of one grid cell: the run's train section with the cell's algo/variant/backbone."""
-    switches = dict(VARIANT_SWITCHES[spec.variant])
-    if "lea_augment_k" in switches:
-        switches["lea_augment_k"] = cfg.experiment.lea_augment_k
+    variant: Variant = VARIANTS[spec.variant]
+    switches = variant.switches(cfg.experiment.lea_augment_k)
     params = replace(
         cfg.train.params, backbone=replace(cfg.train.params.backbone, name=spec.backbone), **switches
     )
@@ -316,7 +325,7 @@ def stage_train(
         online, ope = _online_eval(cfg, shop, recommend), _off_policy_eval(cfg, shop, recommend)
     record = {
         "model_id": spec.model_id,
-        "model": spec.display_name.split(" (")[0],
+        "model": spec.label,
         "algo": spec.algo,
         "variant": spec.variant,
         "backbone": spec.backbone,

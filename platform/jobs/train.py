@@ -10,10 +10,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from learec.platform.common import atomic
 from learec.platform.common.fields import to_dict
+from learec.platform.labeling.labeled_data import LabeledData
+
+if TYPE_CHECKING:
+    from learec.platform.data.prepare import PreparedData
+    from learec.platform.eval.protocol import EvalConfig
+    from learec.platform.jobs.config import RunConfig
+    from learec.rllib_algos.common.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +34,19 @@ class TrainJobResult:
     history: list[tuple[int, dict[str, float]]]
 
 
-def _train_inputs(data: Any, labels_dir: Path | None) -> list[Path]:
+def _train_inputs(data: PreparedData, labels_dir: Path | None) -> list[Path]:
+    """The training transitions: the prepared ones, or the finished labeling of them."""
     if labels_dir is None:
-        return [Path(data.root) / "transitions" / "train.parquet"]
-    parts = sorted(Path(labels_dir).glob("*.parquet"))
-    if not parts:
-        raise FileNotFoundError(f"no labeled parts in {labels_dir}: run `learec label` first")
-    return parts
+        return [data.transitions_path("train")]
+    return LabeledData.open(labels_dir).files
 
 
 def train_and_evaluate(
-    train_cfg: Any,
-    data: Any,
+    train_cfg: TrainConfig,
+    data: PreparedData,
     out_dir: Path,
     labels_dir: Path | None = None,
-    eval_config: Any = None,
+    eval_config: EvalConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainJobResult:
     """Fit ``train_cfg`` (an RLlib TrainConfig) on ``data`` (PreparedData); evaluate on val and test."""
@@ -91,7 +96,7 @@ def train_and_evaluate(
 
 
 def train(
-    cfg: Any,
+    cfg: RunConfig,
     data_dir: Path,
     out: Path,
     labels: Path | None = None,
@@ -102,6 +107,8 @@ def train(
     from learec.platform.data.prepare import load_prepared
     from learec.platform.jobs.ray_runtime import init_ray
 
+    if labels is not None:
+        LabeledData.open(labels)  # a partly labeled folder stops here, before anything loads
     data = load_prepared(Path(data_dir))
     init_ray(num_cpus=cfg.num_cpus, address=address or cfg.ray_address)
     return train_and_evaluate(

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from learec.platform.common.parquet_parts import parquet_parts
 from learec.platform.data import schema
 
 PART_COLUMN = "_part"  # int32 part index
@@ -51,18 +52,14 @@ class Part:
 def input_files(input_path: Path) -> tuple[Path, list[Path]]:
     """The input root and its Parquet files sorted by relative path (a file, or a folder searched deeply).
 
-    Hidden files and folders (``.x``, ``_x``: temporaries, markers) are skipped, as Arrow datasets do.
+    Files are found by :func:`parquet_parts` (hidden and marker names skipped).
     """
     input_path = Path(input_path)
-    if input_path.is_file():
-        return input_path.parent, [input_path]
-    if not input_path.is_dir():
+    if not input_path.exists():
         raise ValueError(f"labeling input {input_path} does not exist; pass a Parquet file or folder")
-    files = sorted(
-        p
-        for p in input_path.rglob("*.parquet")
-        if p.is_file() and not any(s.startswith((".", "_")) for s in p.relative_to(input_path).parts)
-    )
+    files = parquet_parts(input_path)
+    if input_path.is_file():
+        return input_path.parent, files
     if not files:
         raise ValueError(f"labeling input {input_path} holds no .parquet file")
     return input_path, files

@@ -50,47 +50,40 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from learec.platform.common import atomic
-from learec.platform.common.fields import opt, to_dict
+from learec.platform.common.fields import Checked, opt, to_dict
 from learec.platform.data import schema
+from learec.platform.labeling.labeled_data import PLAN_NAME, SUCCESS_NAME
 from learec.platform.labeling.labeler import TOKENS_COLUMN, Labeler
 from learec.platform.labeling.parts import Part, PartAssembler, input_schema, plan_parts, state_len
 from learec.platform.labeling.report import LabelingReport, Progress
 from learec.platform.labeling.resources import PoolPlan, plan_resources
-from learec.platform.labeling.version import label_fields, label_version
+from learec.platform.labeling.version import label_settings, label_version
 
 log = logging.getLogger(__name__)
 
-PLAN_NAME = "_plan.json"
-SUCCESS_NAME = "_SUCCESS"
-
 
 @dataclass(frozen=True)
-class LabelingConfig:
+class LabelingConfig(Checked):
     """Ray Data labeling of transitions with an LE checkpoint.
 
     Fields marked ``affects_labels`` enter ``label_version``; the others only change speed and layout.
     """
 
-    k: int = opt(5, "positive actions the LE generates per row (le_pos_actions width)", affects_labels=True)
+    k: int = opt(
+        5, "positive actions the LE generates per row (le_pos_actions width)", ge=1, affects_labels=True
+    )
     engine: Literal["hf"] = opt(
         "hf", "inference engine: 'hf' = the LE's transformers/peft model in each actor", affects_labels=True
     )
     device: Literal["auto", "cpu", "cuda"] = opt(
         "auto", "auto: one GPU per actor when the cluster has GPUs, else fractional CPUs"
     )
-    batch_size: int = opt(256, "rows per LE call in an actor")
-    max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow")
-    cpus_per_actor: float = opt(0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU")
-    rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)")
-
-    def __post_init__(self) -> None:
-        for name in ("k", "batch_size", "rows_per_part"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"labeling.{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_actors < 0:
-            raise ValueError(f"labeling.max_actors must be >= 0 (0 = automatic), got {self.max_actors}")
-        if not self.cpus_per_actor > 0:
-            raise ValueError(f"labeling.cpus_per_actor must be > 0, got {self.cpus_per_actor}")
+    batch_size: int = opt(256, "rows per LE call in an actor", ge=1)
+    max_actors: int = opt(0, "most labeling actors; 0 = as many as the GPUs, or the CPUs allow", ge=0)
+    cpus_per_actor: float = opt(
+        0.5, "logical CPUs each actor holds; fractional so read tasks keep a CPU", gt=0
+    )
+    rows_per_part: int = opt(50_000, "rows per output part file (the unit of resume)", ge=1)
 
 
 def label_transitions(
@@ -108,13 +101,13 @@ def label_transitions(
     config = config or LabelingConfig()
     started = time.perf_counter()
     le_ckpt, input_path, output_dir = Path(le_ckpt), Path(input_path), Path(output_dir)
-    checkpoint_hash, state_dim = _checkpoint_info(le_ckpt)
+    checkpoint_hash, le_state_dim = _checkpoint_info(le_ckpt)
     version = label_version(checkpoint_hash, config)
     in_schema = input_schema(input_path)
     where = f"labeling input {input_path}"
     length = state_len(in_schema, where)
     schema.check_columns(in_schema, schema.transitions_schema(length), where)
-    out_schema = output_schema(in_schema, state_dim, config.k, length)
+    out_schema = output_schema(in_schema, le_state_dim, config.k, length)
     parts = plan_parts(input_path, config.rows_per_part)
     version_dir = output_dir / version
     total = sum(p.rows for p in parts)
@@ -153,9 +146,9 @@ def label_transitions(
     return report
 
 
-def output_schema(in_schema: pa.Schema, state_dim: int, k: int, length: int) -> pa.Schema:
+def output_schema(in_schema: pa.Schema, le_state_dim: int, k: int, length: int) -> pa.Schema:
     """The labeled transitions contract, then any extra input columns as they came."""
-    out = schema.labeled_transitions_schema(state_dim, k, length)
+    out = schema.labeled_transitions_schema(le_state_dim, k, length)
     for f in in_schema:
         if out.get_field_index(f.name) < 0:
             out = out.append(f)
@@ -324,7 +317,7 @@ def _write_success(
         {
             "label_version": version,
             "checkpoint_hash": checkpoint_hash,
-            "label_fields": label_fields(config),
+            "label_settings": label_settings(config),
             "config": to_dict(config),
             "rows": sum(p.rows for p in parts),
             "parts": [

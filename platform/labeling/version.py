@@ -19,7 +19,7 @@ LABEL_FORMAT = 1
 VERSION_CHARS = 16
 
 
-def label_fields(config: Any) -> dict[str, Any]:
+def label_settings(config: Any) -> dict[str, Any]:
     """The fields of a labeling config that change the labels, by name."""
     return {
         f.name: getattr(config, f.name)
@@ -32,6 +32,6 @@ def label_version(checkpoint_hash: str, labeling_config: Any) -> str:
     """A short sha256 of the LE checkpoint hash and the label-affecting config fields."""
     if not checkpoint_hash:
         raise ValueError("label_version needs the LE checkpoint hash; got an empty string")
-    payload = {"checkpoint": checkpoint_hash, "format": LABEL_FORMAT, **label_fields(labeling_config)}
+    payload = {"checkpoint": checkpoint_hash, "format": LABEL_FORMAT, **label_settings(labeling_config)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:VERSION_CHARS]

@@ -42,7 +42,7 @@ class LanguageEnvironment:
         self.config: LEConfig = from_dict(LEConfig, manifest["config"])
         self.raw_ids = raw_ids
         self.n_items = int(manifest["items"]["count"])
-        self.state_dim = int(manifest["item_dim"])
+        self.le_state_dim = int(manifest["item_dim"])
         self.checkpoint_hash = ckpt_hash
         self.ckpt_dir = ckpt_dir
         stats = manifest["reward_stats"]
@@ -90,14 +90,14 @@ class LanguageEnvironment:
         return [slice(s, s + size) for s in range(0, n, size)]
 
     def state(self, states: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """LE states ``S_t`` (state_model.py): float32 ``[B, state_dim]``."""
+        """LE states ``S_t`` (state_model.py): float32 ``[B, le_state_dim]``."""
         states, lengths = _inputs(states, lengths)
         out = []
         with torch.inference_mode():
             for sl in self._chunks(len(lengths)):
                 enc = self._model.encode(states[sl], lengths[sl])
                 out.append(self._model.state(enc).float().cpu().numpy())
-        return _cat(out, (0, self.state_dim), np.float32)
+        return _cat(out, (0, self.le_state_dim), np.float32)
 
     def reward(self, states: np.ndarray, lengths: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Normalised rewards of ``actions [B]`` -> ``[B]``, or ``[B, m]`` -> ``[B, m]`` (float32)."""
@@ -154,7 +154,7 @@ class LanguageEnvironment:
                 pos.append(it)
                 rw.append(logged)
         return {
-            "le_state": _cat(st, (0, self.state_dim), np.float32),
+            "le_state": _cat(st, (0, self.le_state_dim), np.float32),
             "le_reward": _cat(rw, (0,), np.float32),
             "le_pos_actions": _cat(pos, (0, k), np.int64),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ray.rllib.algorithms.algorithm import Algorithm
+from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.rllib.core.learner.training_data import TrainingData
 from ray.rllib.utils.metrics import (
     LEARNER_RESULTS,
@@ -15,6 +16,12 @@ from ray.rllib.utils.metrics import (
 
 class RecRLAlgorithm(Algorithm):
     """Samples a batch (or one iterator per learner) from ``offline_data`` and updates the learners."""
+
+    config_class: type[AlgorithmConfig] = AlgorithmConfig  # each algorithm declares its RecRLConfig
+
+    @classmethod
+    def get_default_config(cls) -> AlgorithmConfig:
+        return cls.config_class(algo_class=cls)
 
     def training_step(self) -> None:
         c = self.config

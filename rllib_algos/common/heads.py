@@ -44,6 +44,7 @@ class RecNetwork(nn.Module):
     ) -> None:
         super().__init__()
         self.n_items = n_items
+        self.state_len = state_len
         self.encoder = build(backbone, n_items, state_len)
         hidden = backbone.hidden
         self.ce_head = nn.Linear(hidden, n_items)

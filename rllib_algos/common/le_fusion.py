@@ -16,14 +16,14 @@ class LEFusion(nn.Module):
     ``gate``: ``g = sigmoid(W [z; P le])``, ``g * z + (1 - g) * P le``.
     """
 
-    def __init__(self, mode: str, hidden: int, le_dim: int) -> None:
+    def __init__(self, mode: str, hidden: int, le_state_dim: int) -> None:
         super().__init__()
         if mode not in ("concat", "gate"):
             raise ValueError(f"le_state fusion must be concat or gate, got {mode!r}")
-        if le_dim < 1:
-            raise ValueError(f"le_state_dim must be >= 1 for le_state={mode!r}, got {le_dim}")
+        if le_state_dim < 1:
+            raise ValueError(f"le_state_dim must be >= 1 for le_state={mode!r}, got {le_state_dim}")
         self.mode = mode
-        self.project = nn.Linear(le_dim, hidden)
+        self.project = nn.Linear(le_state_dim, hidden)
         self.mix = nn.Linear(2 * hidden, hidden)
 
     def forward(self, z: torch.Tensor, le_state: torch.Tensor) -> torch.Tensor:

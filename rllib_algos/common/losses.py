@@ -109,24 +109,14 @@ def lea_targets(le_pos_actions: torch.Tensor, k: int) -> torch.Tensor:
     return le_pos_actions[:, :k]
 
 
-def lea_terms(
-    logits: torch.Tensor,
-    q: torch.Tensor | None,
-    positives: torch.Tensor,
-    q_now_main: torch.Tensor | None,
-    q_now_tgt: torch.Tensor | None,
-    reward: float,
-    gamma: float,
-) -> dict[str, torch.Tensor]:
-    """LEA augmentation: ``sum_g CE(a_g)`` and ``sum_g TD(s, a_g, r, s)`` per row; ``-> {name: [B]}``.
+def lea_ce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+    """LEA's supervised term: ``sum_g CE(a_g)`` over the LE positives ``[B, k]`` of each row; ``-> [B]``.
 
-    A generated positive has no logged next state. Like SNQN's negatives it bootstraps from the current
-    state and is not done-masked (the counterfactual state "history + a_g" would need a backbone pass per
-    positive and is not in the logs); this is our reconstruction, see ``notes/LEA.md`` §4.
+    Their TD term is :func:`negative_td` with the positives' reward: a generated positive has no logged
+    next state, so like SNQN's negatives it bootstraps from the current state and is not done-masked
+    (the counterfactual state "history + a_g" would need a backbone pass per positive and is not in the
+    logs); this is our reconstruction, see ``notes/LEA.md`` §4.
     """
     b, k = positives.shape
     rows = logits.unsqueeze(1).expand(b, k, logits.shape[-1]).reshape(b * k, -1)  # [B*k, N]
-    terms = {"lea_ce": ce(rows, positives.reshape(-1)).view(b, k).sum(-1)}
-    if q is not None and q_now_main is not None and q_now_tgt is not None:
-        terms["lea_td"] = negative_td(q, positives, q_now_main, q_now_tgt, gamma, reward)
-    return terms
+    return ce(rows, positives.reshape(-1)).view(b, k).sum(-1)

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from ray.rllib.core.columns import Columns
 
+from learec.platform.common.parquet_parts import parquet_parts
 from learec.platform.data import schema
 from learec.rllib_algos.common.params import RecRLParams
 from learec.rllib_algos.common.train_config import OfflineInput
@@ -49,7 +50,7 @@ def parquet_files(paths: Path | Sequence[Path]) -> list[str]:
         raise ValueError("train_path is empty; pass a transitions Parquet file or folder")
     files: list[str] = []
     for p in map(Path, items):
-        found = sorted(p.rglob("*.parquet")) if p.is_dir() else [p] if p.is_file() else []
+        found = parquet_parts(p)
         if not found:
             raise ValueError(f"{p}: no transitions Parquet found; run `learec data` first")
         files += [str(f) for f in found]

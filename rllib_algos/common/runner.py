@@ -1,6 +1,7 @@
 """Train one learec algorithm on transitions Parquet with RLlib, checkpoint it and export the policy.
 
-The entry point jobs, the CLI and Tune call. Ray must already be running (``init_ray``).
+The entry point of the training job (the CLI and the pipeline reach it through it). Ray must already be
+running (``init_ray``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from learec.rllib_algos.common.offline_input import (
     spaces,
 )
 from learec.rllib_algos.common.params import RecRLParams
+from learec.rllib_algos.common.policy_format import load_served
 from learec.rllib_algos.common.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,9 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
     """The RLlib AlgorithmConfig of ``cfg`` over ``files``."""
     from learec.rllib_algos.registry import config_class
 
-    config = config_class(cfg.algo)().training(params=cfg.params)  # None fields: the algorithm's defaults
+    config = config_class(cfg.algo)().training(params=cfg.params, algo_params=cfg.algo_params)
     params = config.params
-    le_dim = check_input(files, params)
+    le_state_dim = check_input(files, params)
     obs_space, act_space = spaces(n_items, state_len)
     config = (
         config.environment(observation_space=obs_space, action_space=act_space)
@@ -60,7 +62,7 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
         .debugging(seed=cfg.seed)
         .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=0)
     )
-    config.le_state_dim = le_dim
+    config.le_state_dim = le_state_dim
     return config
 
 
@@ -89,17 +91,15 @@ def losses_of(result: dict[str, Any]) -> dict[str, float]:
 
 
 def local_scorer(algo: Any, n_items: int, state_len: int, params: RecRLParams) -> RecNetwork:
-    """Network 1 (backbone + CE head) on the driver with the learners' current weights."""
+    """The served network (``policy_format``) on the driver with the learners' current network 1."""
     weights = algo.learner_group.get_weights(module_ids=[MODULE_ID])[MODULE_ID]
-    net = RecNetwork(params.backbone, n_items, state_len, with_q=False)
-    served = {
-        k[len("net1.") :]: torch.tensor(np.asarray(v)) for k, v in weights.items() if k.startswith("net1.")
-    }
-    net.load_state_dict({k: v for k, v in served.items() if k in net.state_dict()})
-    return net.eval()
+    net1 = {k[len("net1.") :]: np.asarray(v) for k, v in weights.items() if k.startswith("net1.")}
+    return load_served(params.backbone, n_items, state_len, net1)
 
 
 def score_fn(net: RecNetwork) -> ScoreFn:
+    """The network's serving scores as an evaluation ``ScoreFn`` (lengths come from the padding)."""
+
     @torch.inference_mode()
     def score(states: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return net.scores(torch.as_tensor(np.asarray(states), dtype=torch.long)).numpy()
@@ -149,6 +149,5 @@ def fit(
     finally:
         algo.stop()
     metrics = {**(history[-1][1] if history else {}), **val, "iterations": iterations}
-    train_cfg = {**to_dict(config), "params": to_dict(params)}
-    export_dir = export_policy(checkpoint, out_dir / "policy", raw_ids, train_cfg, metrics)
+    export_dir = export_policy(checkpoint, out_dir / "policy", raw_ids, to_dict(config), metrics)
     return FitResult(checkpoint, export_dir, history, metrics)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,20 @@ def test_bad_config_file_names_file_and_line(tmp_path: Path) -> None:
     out = learec("run", "--config", str(cfg), "--runs-dir", str(tmp_path))
     assert out.returncode == 2
     assert f"{cfg}:4" in out.stderr and "lora_rank_typo" in out.stderr
+
+
+def test_train_on_a_partly_labeled_folder_stops_with_one_sentence(tmp_path: Path) -> None:
+    version = tmp_path / "labels" / "0123456789abcdef"
+    version.mkdir(parents=True)
+    plan = {"input": "train.parquet", "rows_per_part": 2, "parts": [["t", 0, 2], ["t", 2, 4]]}
+    (version / "_plan.json").write_text(json.dumps(plan))
+    out = learec("train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m"),
+                 "--labels", str(tmp_path / "labels"), "--train-params-le-reward", "shape")  # fmt: skip
+    assert out.returncode != 0
+    text = " ".join(out.stderr.split())  # one message (the console may wrap it)
+    assert text.count("error:") == 1 and "Traceback" not in text, out.stderr
+    assert f"{version} is only partly labeled (0 of 2 parts)" in text
+    assert "learec label" in text and not (tmp_path / "m").exists()
 
 
 def test_prepare_real_otto_sample(tmp_path: Path) -> None:

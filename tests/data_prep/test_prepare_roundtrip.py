@@ -152,7 +152,6 @@ def test_load_prepared_names_missing_or_broken_files(tmp_path, random_raw) -> No
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"reward_click": 1.0, "reward_purchase": 1.0}, "must differ"),
         ({"split_ratios": [0.5, 0.2]}, "split_ratios"),
         ({"split_ratios": [0.8, 0.3, -0.1]}, "split_ratios"),
         ({"state_len": 0}, "state_len"),

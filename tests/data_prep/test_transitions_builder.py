@@ -168,8 +168,6 @@ def test_rejects_unsorted_or_out_of_range_events() -> None:
         build_transitions(events_table([(1, 5, 1, C), (1, 1, 1, C)]), n_items=3)
     with pytest.raises(ValueError, match="item_id"):
         build_transitions(events_table([(1, 0, 3, C)]), n_items=3)
-    with pytest.raises(ValueError, match="must differ"):
-        build_transitions(events_table([(1, 0, 1, C)]), n_items=3, reward_click=1.0, reward_purchase=1.0)
     with pytest.raises(ValueError, match="event other than"):
         build_transitions(events_table([(1, 0, 1, "view")]), n_items=3)
 
@@ -178,3 +176,12 @@ def test_empty_events_give_empty_table() -> None:
     empty = schema.EVENTS.empty_table()
     t = build_transitions(empty, n_items=3, state_len=4)
     assert t.num_rows == 0 and t.schema == schema.transitions_schema(4)
+
+
+def test_equal_rewards_are_allowed_purchases_stay_marked_by_is_buy() -> None:
+    """Evaluation tells purchases by ``is_buy``, so click and purchase may share a reward."""
+    t = build_transitions(
+        events_table([(1, 0, 1, C), (1, 1, 2, P)]), n_items=3, reward_click=1.0, reward_purchase=1.0
+    )
+    assert t.column(schema.REWARD).to_pylist() == [1.0, 1.0]
+    assert t.column(schema.IS_BUY).to_pylist() == [0, 1]

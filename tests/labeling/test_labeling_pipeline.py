@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from learec.platform.data import schema
+from learec.platform.labeling.labeled_data import LabeledData
 from learec.platform.labeling.pipeline import SUCCESS_NAME, LabelingConfig, label_transitions
 from learec.platform.labeling.report import REPORT_NAME
 
@@ -68,7 +69,7 @@ def test_every_row_is_labeled_once_like_a_direct_env_call(reference, tiny_le: Pa
     report, got, out = reference
     inputs = pa.concat_tables([pq.read_table(input_dir / n) for n in ("a.parquet", "b.parquet")])
     env = LanguageEnvironment.load(tiny_le)
-    assert got.schema.equals(schema.labeled_transitions_schema(env.state_dim, CONFIG.k))
+    assert got.schema.equals(schema.labeled_transitions_schema(env.le_state_dim, CONFIG.k))
     assert got.select(schema.TRANSITIONS.names).equals(inputs)  # each input row once, in input order
     direct = env.label(
         np.stack(inputs.column(schema.STATE).to_numpy(zero_copy_only=False)),
@@ -152,6 +153,8 @@ def test_killed_job_resumes_exactly_once(
     before = sorted(version_dir.glob("part-*.parquet"))
     done_before, rows_before = len(before), sum(pq.ParquetFile(p).metadata.num_rows for p in before)
     assert not (version_dir / SUCCESS_NAME).exists() and 3 <= done_before < 38
+    with pytest.raises(ValueError, match=f"{version_dir} is only partly labeled"):
+        LabeledData.open(out)  # training would use a subset of the rows
 
     # Resume with faster settings: batch size and pool size are not part of the label version.
     faster = LabelingConfig(k=slow.k, batch_size=64, rows_per_part=slow.rows_per_part, max_actors=2)
@@ -160,6 +163,9 @@ def test_killed_job_resumes_exactly_once(
     assert report.rows_labeled == 300 - rows_before
     assert_same_labels(read_labels(version_dir), want)
     assert temporaries(out) == []
+    labels = LabeledData.open(out)
+    assert labels.files == sorted(version_dir.glob("part-*.parquet")) and labels.rows == 300
+    assert labels.label_version == report.label_version and labels.le_state_dim > 0
 
 
 def test_killed_actor_is_replaced_and_output_stays_exactly_once(

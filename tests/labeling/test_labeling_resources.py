@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from learec.platform.common.fields import from_dict
 from learec.platform.labeling.pipeline import LabelingConfig
 from learec.platform.labeling.resources import READ_CPUS, plan_resources
 
@@ -83,5 +84,7 @@ def test_cuda_without_gpu_is_refused() -> None:
     [("k", 0), ("batch_size", 0), ("rows_per_part", 0), ("max_actors", -1), ("cpus_per_actor", 0.0)],
 )
 def test_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
-    with pytest.raises(ValueError, match=f"labeling.{field}"):
-        LabelingConfig(**{field: value})
+    with pytest.raises(ValueError, match=rf"^{field} must be"):
+        LabelingConfig(**{field: value})  # the range declared on the field, checked on construction
+    with pytest.raises(ValueError, match=rf"^labeling: {field} must be"):
+        from_dict(LabelingConfig, {field: value}, where="labeling")

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from learec.platform.labeling.pipeline import LabelingConfig
-from learec.platform.labeling.version import label_fields, label_version
+from learec.platform.labeling.version import label_settings, label_version
 
 BASE = LabelingConfig()
 
@@ -34,7 +34,7 @@ def test_version_ignores_speed_and_layout_fields(changes: dict) -> None:
 
 
 def test_label_fields_are_exactly_the_declared_ones() -> None:
-    assert set(label_fields(BASE)) == {"k", "engine"}
+    assert set(label_settings(BASE)) == {"k", "engine"}
 
 
 def test_empty_checkpoint_hash_is_refused() -> None:

@@ -19,9 +19,9 @@ def batch(le_data):
 
 def test_api_shapes_and_dtypes(full_env, batch) -> None:
     b = len(batch)
-    assert full_env.n_items == 40 and len(full_env.raw_ids) == 40 and full_env.state_dim == 64
+    assert full_env.n_items == 40 and len(full_env.raw_ids) == 40 and full_env.le_state_dim == 64
     s = full_env.state(batch.states, batch.lengths)
-    assert s.shape == (b, full_env.state_dim) and s.dtype == np.float32
+    assert s.shape == (b, full_env.le_state_dim) and s.dtype == np.float32
     r = full_env.reward(batch.states, batch.lengths, batch.actions)
     assert r.shape == (b,) and r.dtype == np.float32
     rm = full_env.reward(batch.states, batch.lengths, np.stack([batch.actions, batch.actions[::-1]], 1))
@@ -30,7 +30,7 @@ def test_api_shapes_and_dtypes(full_env, batch) -> None:
     items, rewards = full_env.positive_actions(batch.states, batch.lengths, K)
     assert items.shape == (b, K) and items.dtype == np.int64 and rewards.dtype == np.float32
     lab = full_env.label(batch.states, batch.lengths, batch.actions, K)
-    assert lab["le_state"].shape == (b, full_env.state_dim) and lab["le_state"].dtype == np.float32
+    assert lab["le_state"].shape == (b, full_env.le_state_dim) and lab["le_state"].dtype == np.float32
     assert lab["le_reward"].shape == (b,) and lab["le_reward"].dtype == np.float32
     assert lab["le_pos_actions"].shape == (b, K) and lab["le_pos_actions"].dtype == np.int64
     assert all(np.isfinite(v).all() for v in lab.values())

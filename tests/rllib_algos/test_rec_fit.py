@@ -15,11 +15,12 @@ from learec.rllib_algos.backbones.registry import BackboneConfig
 from learec.rllib_algos.common.export import load_module
 from learec.rllib_algos.common.params import RecRLParams
 from learec.rllib_algos.common.runner import TrainConfig, fit
+from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.serve.policy import ExportedPolicy
 
 pytestmark = pytest.mark.integration
 
-LE_ON = {"le_state": "gate", "le_reward": "shape", "lea_augment_k": 2}
+LE_ON = {"le_state": "gate", "le_reward": "shape", "lea_augment_k": 2, "lea_reward": 0.2}
 
 
 def states() -> np.ndarray:
@@ -40,7 +41,7 @@ def test_fit_checkpoint_and_export(
     switches: dict,
 ) -> None:
     """0, 1 and 2 learners finish (no deadlock on 2 cores); the export ranks like the checkpoint."""
-    params = RecRLParams(backbone=BackboneConfig(hidden=16), batch_size=64, warmup_steps=1, **switches)
+    params = RecRLParams(backbone=BackboneConfig(hidden=16), batch_size=64, **switches)
     seen: list[int] = []
     vals: list[float] = []
 
@@ -50,7 +51,14 @@ def test_fit_checkpoint_and_export(
         return {"val/mean_score": vals[-1]}
 
     result = fit(
-        TrainConfig(algo=algo, params=params, iterations=2, num_learners=num_learners, eval_every=1),
+        TrainConfig(
+            algo=algo,
+            params=params,
+            sa2c=SA2CParams(warmup_steps=1),
+            iterations=2,
+            num_learners=num_learners,
+            eval_every=1,
+        ),
         tiny_transitions,
         N_ITEMS,
         STATE_LEN,

@@ -61,8 +61,8 @@ def as_ma_batch(batch: dict[str, torch.Tensor]) -> MultiAgentBatch:
 @pytest.mark.parametrize("algo", ["sqn", "snqn", "sa2c"])
 @pytest.mark.parametrize("main_index", [0, 1])
 def test_learner_loss_matches_reference(algo: str, main_index: int) -> None:
-    cfg, learner = make_learner(algo, warmup_steps=0)
-    module, p = learner.rec_module(MID), cfg.params
+    cfg, learner = make_learner(algo, **({"warmup_steps": 0} if algo == "sa2c" else {}))
+    module, p, own = learner.rec_module(MID), cfg.params, cfg.algo_params
     batch = tensor_batch(32, seed=1)
     module.main_index = main_index  # the coin flip, fixed
     learner.negatives_rng.manual_seed(7)
@@ -77,8 +77,9 @@ def test_learner_loss_matches_reference(algo: str, main_index: int) -> None:
 
     a = batch[Columns.ACTIONS]
     g = torch.Generator().manual_seed(7)
-    neg = losses.sample_negatives(a, p.n_negatives, N_ITEMS, g) if p.n_negatives else None
-    clip = (p.advantage_min, p.advantage_max) if algo == "sa2c" else None
+    n_negatives = own.negatives_per_row
+    neg = losses.sample_negatives(a, n_negatives, N_ITEMS, g) if n_negatives else None
+    clip = (own.advantage_min, own.advantage_max) if algo == "sa2c" else None
     ref = reference_loss(
         net(main),
         net(tgt),
@@ -89,7 +90,7 @@ def test_learner_loss_matches_reference(algo: str, main_index: int) -> None:
         batch[Columns.TERMINATEDS],
         neg,
         p.gamma,
-        p.q_loss_weight,
+        own.q_loss_weight,
         clip,
     )
     torch.testing.assert_close(loss, ref, atol=1e-5, rtol=0)
@@ -99,7 +100,7 @@ def test_sa2c_is_snqn_before_warmup() -> None:
     batch = tensor_batch(32, seed=2)
     out = {}
     for algo in ("snqn", "sa2c"):
-        cfg, learner = make_learner(algo, warmup_steps=5)
+        cfg, learner = make_learner(algo, **({"warmup_steps": 5} if algo == "sa2c" else {}))
         torch.manual_seed(0)
         learner.module[MID].set_state(make_learner("snqn")[1].module[MID].get_state())
         learner.negatives_rng.manual_seed(7)
@@ -138,7 +139,7 @@ def test_polyak_target_follows_by_tau() -> None:
 
 @pytest.mark.parametrize("mode", ["concat", "gate"])
 def test_fused_state_has_the_declared_width(mode: str) -> None:
-    fusion = LEFusion(mode, hidden=16, le_dim=LE_DIM)
+    fusion = LEFusion(mode, hidden=16, le_state_dim=LE_DIM)
     assert fusion(torch.randn(5, 16), torch.randn(5, LE_DIM)).shape == (5, 16)
     _, learner = make_learner("sqn", le_state_dim=LE_DIM, le_state=mode)
     module = learner.rec_module(MID)
@@ -161,27 +162,21 @@ def test_fused_state_has_the_declared_width(mode: str) -> None:
 def test_lea_adds_k_positive_terms_to_the_loss() -> None:
     batch = tensor_batch(16, seed=6)
     cfg0, learner = make_learner("sqn")
-    cfg2, learner2 = make_learner("sqn", lea_augment_k=2, lea_ce_weight=0.5)
+    cfg2, learner2 = make_learner("sqn", lea_augment_k=2, lea_ce_weight=0.5, lea_reward=0.2)
     fwd = learner2.rec_module(MID).forward_train(batch)  # also holds Q(s_t) of both networks
     base = learner.compute_loss_for_module(module_id=MID, config=cfg0, batch=batch, fwd_out=fwd)
     aug = learner2.compute_loss_for_module(module_id=MID, config=cfg2, batch=batch, fwd_out=fwd)
     pos = batch[schema.LE_POS_ACTIONS][:, :2]
-    extra = losses.lea_terms(
-        fwd[Columns.ACTION_DIST_INPUTS],
-        fwd["q_values"],
-        pos,
-        fwd["q_values"].detach(),
-        fwd["q_now_tgt"],
-        0.2,
-        0.5,
-    )
-    torch.testing.assert_close(aug, base + (0.5 * extra["lea_ce"] + extra["lea_td"]).mean())
+    lea_ce = losses.lea_ce(fwd[Columns.ACTION_DIST_INPUTS], pos)
+    lea_td = losses.negative_td(fwd["q_values"], pos, fwd["q_values"].detach(), fwd["q_now_tgt"], 0.5, 0.2)
+    torch.testing.assert_close(aug, base + (0.5 * lea_ce + lea_td).mean())
 
 
 @pytest.mark.parametrize("algo", ["ce", "sqn", "snqn", "sa2c"])
 def test_loss_falls_on_a_learnable_problem(algo: str) -> None:
     # SA2C: the advantage-weighted phase starts at step 30 and keeps the lr
-    _, learner = make_learner(algo, lr=0.03, warmup_steps=30, lr_after_warmup=0.0)
+    warmup = {"warmup_steps": 30, "lr_after_warmup": 0.0} if algo == "sa2c" else {}
+    _, learner = make_learner(algo, lr=0.03, **warmup)
     batches = [as_ma_batch(tensor_batch(64, seed=10 + i)) for i in range(6)]
     ce = []
     for step in range(40):
@@ -237,10 +232,8 @@ def test_export_rejects_a_tampered_weight_file(tmp_path: Path, raw_ids: list[str
 @pytest.mark.parametrize(
     ("algo", "params", "match"),
     [
-        ("sqn", {"n_negatives": 3}, "n_negatives"),
-        ("ce", {"q_loss_weight": 1.0}, "q_loss_weight"),
-        ("snqn", {"n_negatives": 0}, "n_negatives"),
         ("sqn", {"le_state": "concat"}, "le_state_dim"),
+        ("sqn", {"lea_augment_k": 2}, "lea_reward"),
     ],
 )
 def test_config_rejects_inconsistent_params(algo: str, params: dict, match: str) -> None:

@@ -75,11 +75,11 @@ def test_lea_adds_exactly_k_positives_per_row(k: int) -> None:
     targets = losses.lea_targets(pos, k)
     assert targets.shape == (2, k)
     logits = torch.randn(2, 10)
-    terms = losses.lea_terms(logits, None, targets, None, None, 0.2, 0.5)
+    lea_ce = losses.lea_ce(logits, targets)
     per_target = torch.nn.functional.cross_entropy(
         logits.repeat_interleave(k, 0), targets.reshape(-1), reduction="none"
     ).view(2, k)
-    torch.testing.assert_close(terms["lea_ce"], per_target.sum(1))
+    torch.testing.assert_close(lea_ce, per_target.sum(1))
 
 
 def test_lea_k_larger_than_labels_is_an_error() -> None:
@@ -90,5 +90,5 @@ def test_lea_k_larger_than_labels_is_an_error() -> None:
 def test_lea_td_rewards_the_le_positive() -> None:
     q = torch.zeros(1, 4)
     q_now = torch.zeros(1, 4)
-    td = losses.lea_terms(torch.zeros(1, 4), q, torch.tensor([[2]]), q_now, q_now, 0.2, 0.5)["lea_td"]
+    td = losses.negative_td(q, torch.tensor([[2]]), q_now, q_now, 0.5, reward=0.2)
     torch.testing.assert_close(td, torch.tensor([0.5 * 0.2**2]))

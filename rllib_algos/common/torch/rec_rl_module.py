@@ -1,10 +1,11 @@
 """The RLModule of every learec algorithm: one or two :class:`RecNetwork` s over item-id states.
 
-``net1`` is always built and its CE head is the served policy. With a Q head (``q_loss_weight > 0``)
-``net2`` is a second, full network: in ``double_q`` mode both learn and a coin flip per batch (drawn
-by the learner and written to :attr:`RecTorchRLModule.main_index`) picks the one that gets the gradient
-and the one that evaluates the target (SQN's public code); otherwise ``net2`` is a Polyak copy of
-``net1``. The Q heads, ``net2`` and the LE fusion are non-inference: serving needs only the CE head.
+``net1`` is always built and its CE head is the served policy. With a Q head (``q_mode`` of the
+algorithm's section not ``none``) ``net2`` is a second, full network: in ``double`` mode both learn and
+a coin flip per batch (drawn by the learner and written to :attr:`RecTorchRLModule.main_index`) picks
+the one that gets the gradient and the one that evaluates the target (SQN's public code); in ``polyak``
+mode ``net2`` is a Polyak copy of ``net1``. The Q heads, ``net2`` and the LE fusion are non-inference:
+serving needs only the CE head.
 """
 
 from __future__ import annotations
@@ -43,13 +44,18 @@ class RecTorchRLModule(TorchRLModule, InferenceOnlyAPI):
         self.n_items = int(self.action_space.n)
         self.state_len = int(self.observation_space.shape[0])
         le_dim = int(self.model_config.get("le_state_dim", 0))
-        with_q = self.params.uses_q and not self.inference_only
+        self.q_mode = self.model_config.get("q_mode", "none")
+        # Negatives and LE positives bootstrap from the current state: the target's Q(s_t) is needed.
+        self.bootstraps_now = (
+            self.model_config.get("negatives_per_row", 0) > 0 or self.params.lea_augment_k > 0
+        )
+        with_q = self.q_mode != "none" and not self.inference_only
         net_kwargs = {"with_q": with_q, "le_state": self.params.le_state, "le_state_dim": le_dim}
         self.net1 = RecNetwork(self.params.backbone, self.n_items, self.state_len, **net_kwargs)
         self.net2 = None
         if with_q:
             self.net2 = RecNetwork(self.params.backbone, self.n_items, self.state_len, **net_kwargs)
-            if not self.params.double_q:  # a Polyak target starts as an exact copy
+            if self.q_mode == "polyak":  # a Polyak target starts as an exact copy
                 self.net2.load_state_dict(self.net1.state_dict())
                 self.net2.requires_grad_(False)
         self.main_index = 0  # set by the learner before each update; 0 -> net1 learns
@@ -75,12 +81,11 @@ class RecTorchRLModule(TorchRLModule, InferenceOnlyAPI):
         if tgt is None:
             return result
         result[Q_VALUES] = out.q
-        needs_now = self.params.n_negatives > 0 or self.params.lea_augment_k > 0
         with torch.no_grad():
             nxt = batch[Columns.NEXT_OBS]
             # The next state's LE embedding is not in the labels: s_t's stands in for s_{t+1}.
             result[Q_NEXT_MAIN] = main(nxt, le, with_logits=False).q
-            if needs_now:
+            if self.bootstraps_now:
                 b = obs.shape[0]
                 both = torch.cat([obs, nxt], dim=0)
                 le2 = torch.cat([le, le], dim=0) if le is not None else None
@@ -93,6 +98,6 @@ class RecTorchRLModule(TorchRLModule, InferenceOnlyAPI):
 
     @torch.no_grad()
     def polyak_update(self, tau: float) -> None:
-        """``net2 <- tau * net1 + (1 - tau) * net2`` (only when ``double_q`` is off)."""
+        """``net2 <- tau * net1 + (1 - tau) * net2`` (``polyak`` mode only)."""
         for p_tgt, p in zip(self.net2.parameters(), self.net1.parameters(), strict=True):
             p_tgt.mul_(1.0 - tau).add_(p, alpha=tau)

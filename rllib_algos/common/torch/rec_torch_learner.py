@@ -1,9 +1,9 @@
-"""The torch Learner shared by all learec algorithms: coin flip, negatives, LE hooks, named terms.
+"""The torch Learner every learec algorithm builds on: the shared machinery, no objective.
 
-The default loss, ``mean(supervised + w * TD)``, is CE's, SQN's and SNQN's (they differ only in their
-params: CE has ``w = 0`` and no Q head, SNQN draws negatives); an algorithm whose loss has another shape
-(SA2C) overrides ``compute_loss_for_module``, composing the per-row terms that
-:meth:`RecTorchLearner.terms` returns (``ce``, ``td_pos``, ``td_neg``, ``lea_ce``, ``lea_td``).
+It owns the double-Q coin flip (or the Polyak target), the negatives generator, the LE hooks and the
+logging of named terms. Each algorithm's learner (``<algo>/torch/<algo>_torch_learner.py``) writes its
+objective in ``compute_loss_for_module`` by composing the per-row terms (``[B]``) that
+:meth:`supervised_terms`, :meth:`td_terms` and :meth:`negative_td_terms` return from ``losses.*``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ray.rllib.core.learner.torch.torch_learner import TorchLearner
 
 from learec.platform.data.schema import LE_POS_ACTIONS, LE_REWARD
 from learec.rllib_algos.common import losses
-from learec.rllib_algos.common.params import RecRLParams
+from learec.rllib_algos.common.params import AlgoParams, QLearningParams, RecRLParams
 from learec.rllib_algos.common.torch.rec_rl_module import (
     Q_NEXT_MAIN,
     Q_NEXT_TGT,
@@ -29,7 +29,7 @@ from learec.rllib_algos.common.torch.rec_rl_module import (
 
 log = logging.getLogger(__name__)
 
-NEGATIVES = "negatives"  # [B, n] the negatives drawn for this batch (SA2C's advantage reuses them)
+Terms = dict[str, torch.Tensor]  # name -> per-row loss term [B], logged as loss/<name>
 
 
 class RecTorchLearner(TorchLearner):
@@ -63,27 +63,33 @@ class RecTorchLearner(TorchLearner):
     def rec_params(self, module_id: str) -> RecRLParams:
         return self.config.get_config_for_module(module_id).params
 
+    def algo_params(self, module_id: str) -> AlgoParams:
+        return self.config.get_config_for_module(module_id).algo_params
+
     def _update(self, batch: dict[str, Any]) -> Any:
         self._frozen = set()
         for module_id in self.module.keys():  # noqa: SIM118 (MultiRLModule has keys(), no __iter__)
-            module, params = self.rec_module(module_id), self.rec_params(module_id)
-            if module.net2 is None:
-                continue
-            if params.double_q:
+            module = self.rec_module(module_id)
+            if module.q_mode == "double":
                 module.main_index = int(torch.randint(0, 2, (1,), generator=self.coin))
                 _, target = module.networks()
                 self._frozen |= {self.get_param_ref(p) for p in target.parameters()}
         out = super()._update(batch)
         self.num_updates += 1
         for module_id in self.module.keys():  # noqa: SIM118 (MultiRLModule has keys(), no __iter__)
-            module, params = self.rec_module(module_id), self.rec_params(module_id)
-            if module.net2 is not None and not params.double_q:
-                module.polyak_update(params.tau)
-            if params.lr_after_warmup > 0 and self.num_updates == params.warmup_steps:
-                for optimizer in self.get_optimizers_for_module(module_id):
-                    self._set_optimizer_lr(optimizer[1], params.lr_after_warmup)
-                log.info("module %s: warm-up over, lr %g", module_id, params.lr_after_warmup)
+            module, own = self.rec_module(module_id), self.algo_params(module_id)
+            if module.q_mode == "polyak" and isinstance(own, QLearningParams):
+                module.polyak_update(own.tau)
+            self.after_update(module_id)
         return out
+
+    def after_update(self, module_id: str) -> None:
+        """Called after each gradient step (``num_updates`` already counts it); SA2C drops its lr here."""
+
+    def set_lr(self, module_id: str, lr: float) -> None:
+        for _, optimizer in self.get_optimizers_for_module(module_id):
+            self._set_optimizer_lr(optimizer, lr)
+        log.info("module %s: lr %g", module_id, lr)
 
     def compute_gradients(self, loss_per_module: dict[str, Any], **kwargs: Any) -> dict[Any, Any]:
         grads = super().compute_gradients(loss_per_module, **kwargs)
@@ -97,69 +103,68 @@ class RecTorchLearner(TorchLearner):
                 kept[ref] = grad
         return kept
 
-    def terms(
-        self, module_id: str, params: RecRLParams, batch: dict[str, Any], fwd_out: dict[str, Any]
-    ) -> dict[str, torch.Tensor]:
-        """Per-row loss terms ``[B]`` this module's params ask for, plus ``negatives`` ``[B, n]``."""
-        actions = batch[Columns.ACTIONS].long()  # [B]
+    # the terms an objective composes -------------------------------------------------------------------
+    def supervised_terms(self, params: RecRLParams, batch: dict[str, Any], fwd_out: dict[str, Any]) -> Terms:
+        """``ce`` of the logged action and, with LE positives, ``lea_ce`` (their summed CE)."""
         logits = fwd_out[Columns.ACTION_DIST_INPUTS]  # [B, N]
-        out = {"ce": losses.ce(logits, actions)}
-        q = fwd_out.get(Q_VALUES)
-        k = params.lea_augment_k
-        if k > 0:
-            positives = losses.lea_targets(self._column(batch, LE_POS_ACTIONS, "lea_augment_k").long(), k)
-            out |= losses.lea_terms(
-                logits,
-                q,
-                positives,
-                fwd_out.get(Q_NOW_MAIN),
-                fwd_out.get(Q_NOW_TGT),
-                params.lea_reward,
-                params.gamma,
+        terms = {"ce": losses.ce(logits, batch[Columns.ACTIONS].long())}
+        if params.lea_augment_k > 0:
+            terms["lea_ce"] = losses.lea_ce(logits, self._le_positives(params, batch))
+        return terms
+
+    def td_terms(self, params: RecRLParams, batch: dict[str, Any], fwd_out: dict[str, Any]) -> Terms:
+        """``td_pos`` of the logged transition (double-Q target, LE-shaped reward) and, with LE positives,
+        ``lea_td`` (their TD transitions bootstrapping from ``s_t``)."""
+        actions = batch[Columns.ACTIONS].long()  # [B]
+        q = fwd_out[Q_VALUES]  # [B, N]
+        terms = {}
+        if params.lea_augment_k > 0:
+            positives = self._le_positives(params, batch)
+            terms["lea_td"] = losses.negative_td(
+                q, positives, fwd_out[Q_NOW_MAIN], fwd_out[Q_NOW_TGT], params.gamma, params.lea_reward
             )
-        if q is None:
-            return out
-        le_reward = batch.get(LE_REWARD) if params.le_reward != "none" else None
-        if params.le_reward != "none" and le_reward is None:
-            self._column(batch, LE_REWARD, "le_reward")
+        le_reward = self._column(batch, LE_REWARD, "le_reward") if params.le_reward != "none" else None
         reward = losses.shaped_reward(
             batch[Columns.REWARDS].float(), le_reward, params.le_reward, params.shape_coeff
         )
         q_sa = q.gather(-1, actions[:, None]).squeeze(-1)
-        out["td_pos"] = losses.double_q_td(
+        terms["td_pos"] = losses.double_q_td(
             q_sa, fwd_out[Q_NEXT_MAIN], fwd_out[Q_NEXT_TGT], reward, batch[Columns.TERMINATEDS], params.gamma
         )
-        if params.n_negatives > 0:
-            neg = losses.sample_negatives(actions, params.n_negatives, logits.shape[-1], self.negatives_rng)
-            out[NEGATIVES] = neg
-            out["td_neg"] = losses.negative_td(q, neg, fwd_out[Q_NOW_MAIN], fwd_out[Q_NOW_TGT], params.gamma)
-        return out
+        return terms
 
-    def compute_loss_for_module(
-        self, *, module_id: str, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
-    ) -> torch.Tensor:
-        """``mean(CE(a) [+ beta sum_g CE(a_g)] + w * (TD+ [+ sum TD-] [+ sum_g TD(a_g)]))``.
-
-        The TD sum is empty (0) without a Q head, so CE's loss is the supervised term alone.
-        """
-        params = config.params
-        terms = self.terms(module_id, params, batch, fwd_out)
-        loss = (self.supervised(terms, params) + params.q_loss_weight * self.td(terms)).mean()
-        self.log_terms(module_id, terms, loss)
-        return loss
+    def draw_negatives(self, batch: dict[str, Any], fwd_out: dict[str, Any], n: int) -> torch.Tensor:
+        """``n`` uniform negatives per row from this learner's generator; ``-> [B, n]``."""
+        n_items = fwd_out[Columns.ACTION_DIST_INPUTS].shape[-1]
+        return losses.sample_negatives(batch[Columns.ACTIONS].long(), n, n_items, self.negatives_rng)
 
     @staticmethod
-    def supervised(terms: dict[str, torch.Tensor], params: RecRLParams) -> torch.Tensor:
+    def negative_td_terms(params: RecRLParams, fwd_out: dict[str, Any], negatives: torch.Tensor) -> Terms:
+        """``td_neg``: SNQN's TD of the negatives (reward 0, bootstrapping from ``s_t``), summed per row."""
+        return {
+            "td_neg": losses.negative_td(
+                fwd_out[Q_VALUES], negatives, fwd_out[Q_NOW_MAIN], fwd_out[Q_NOW_TGT], params.gamma
+            )
+        }
+
+    @staticmethod
+    def supervised(params: RecRLParams, terms: Terms) -> torch.Tensor:
         """``CE(a) + beta * sum_g CE(a_g)`` per row (the LEA term only when augmenting)."""
         if "lea_ce" in terms:
             return terms["ce"] + params.lea_ce_weight * terms["lea_ce"]
         return terms["ce"]
 
     @staticmethod
-    def td(terms: dict[str, torch.Tensor]) -> torch.Tensor | float:
-        """``TD+ [+ sum TD-] [+ sum_g TD(a_g)]`` per row: negatives and LE positives when present (0 with no
-        Q head)."""
+    def td(terms: Terms) -> torch.Tensor:
+        """``TD+ [+ sum TD-] [+ sum_g TD(a_g)]`` per row: the TD terms present."""
         return sum((terms[name] for name in ("td_pos", "td_neg", "lea_td") if name in terms), 0.0)
+
+    def logged(self, module_id: str, terms: Terms, loss: torch.Tensor) -> torch.Tensor:
+        """Log the batch means of ``terms`` as ``loss/<name>`` and ``loss`` as ``loss/total``; return it."""
+        means = {f"loss/{k}": v.detach().float().mean() for k, v in terms.items()}
+        means["loss/total"] = loss.detach()
+        self.metrics.log_dict(means, key=module_id, window=1)
+        return loss
 
     def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         state = super().get_state(*args, **kwargs)
@@ -170,11 +175,9 @@ class RecTorchLearner(TorchLearner):
         super().set_state(state)
         self.num_updates = int(state.get("num_updates", self.num_updates))
 
-    def log_terms(self, module_id: str, terms: dict[str, torch.Tensor], total: torch.Tensor) -> None:
-        """Batch means of the named terms as ``loss/<name>``, plus ``loss/total``."""
-        means = {f"loss/{k}": v.detach().float().mean() for k, v in terms.items() if k != NEGATIVES}
-        means["loss/total"] = total.detach()
-        self.metrics.log_dict(means, key=module_id, window=1)
+    def _le_positives(self, params: RecRLParams, batch: dict[str, Any]) -> torch.Tensor:
+        positives = self._column(batch, LE_POS_ACTIONS, "lea_augment_k").long()
+        return losses.lea_targets(positives, params.lea_augment_k)  # [B, k]
 
     @staticmethod
     def _column(batch: dict[str, Any], name: str, switch: str) -> torch.Tensor:

@@ -1,0 +1,45 @@
+"""The experiment variants as data: each name's LE switches and its label in reports (LEA.md §4).
+
+The LE hooks are switches of every RL algorithm; a variant only says which are on. How many LE positives
+the ``lea`` variant adds per row is ``experiment.lea_augment_k``, its one setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from learec.rllib_algos.common.params import LeReward, LeState
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    label: str  # appended to the algorithm's name in reports: "SQN" + "+LEA"
+    le_state: LeState = "none"
+    le_reward: LeReward = "none"
+    le_positives: bool = False  # LE positive actions as extra CE targets and TD transitions
+
+    @property
+    def uses_le(self) -> bool:
+        return self.le_state != "none" or self.le_reward != "none" or self.le_positives
+
+    def switches(self, lea_augment_k: int) -> dict[str, Any]:
+        """The ``train.params`` fields this variant sets."""
+        return {
+            "le_state": self.le_state,
+            "le_reward": self.le_reward,
+            "lea_augment_k": lea_augment_k if self.le_positives else 0,
+        }
+
+
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant("base", ""),
+        Variant("le_state", "+LE-state", le_state="concat"),
+        Variant("le_reward", "+LE-reward", le_reward="shape"),
+        Variant("le", "+LE", le_state="concat", le_reward="shape"),
+        Variant("lea", "+LEA", le_state="concat", le_reward="shape", le_positives=True),
+    )
+}
