@@ -11,8 +11,16 @@ state, and published numbers (LEA.md §8) depend on that; sessions repeat items 
 would change the task. ``exclude_history=True`` is offered for serving-like numbers; it can only remove the
 items the state holds (the last L).
 
-Results use stable keys ``<metric>@<k>/<click|purchase>`` plus ``n/click`` and ``n/purchase`` (event
-counts). An event type with no events gets NaN metrics (logged), never a silent 0.
+Results use stable keys ``<metric>@<k>/<group>`` plus ``n/<group>`` (event counts). The groups are
+``click`` and ``purchase`` (every event of that type) and ``new_click`` / ``new_purchase``: the events whose
+target is **not in the state**. On logs where a purchase repeats the click before it (the shop, RetailRocket
+add-to-cart), every purchase target is in the state, so the plain purchase metric mostly rewards repeating
+the last click; the new-item groups show whether a policy finds items the user has not seen yet. A group
+with no events gets NaN metrics (logged), never a silent 0.
+
+Beyond accuracy, at the largest cut-off K: ``coverage@K`` is the share of the catalogue that appears in at
+least one top-K list, and ``novelty@K`` the mean self-information ``-log2 p(i)`` of the recommended items,
+with ``p`` the item's share of training interactions (needs ``item_popularity``).
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ log = logging.getLogger(__name__)
 ScoreFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 EVENT_TYPES = (schema.CLICK, schema.PURCHASE)  # is_buy 0 -> click, 1 -> purchase
+NEW_PREFIX = "new_"  # groups of events whose target is not in the state: new_click, new_purchase
+TARGET_GROUPS = (*EVENT_TYPES, *(NEW_PREFIX + e for e in EVENT_TYPES))
+COVERAGE, NOVELTY = "coverage", "novelty"
 
 
 @dataclass(frozen=True)
@@ -76,10 +87,11 @@ def count_key(event: str) -> str:
 
 
 def parse_metric_key(key: str) -> tuple[str, int, str] | None:
-    """``"ndcg@10/purchase"`` -> ``("ndcg", 10, "purchase")``; None for other keys (``n/click``)."""
+    """``"ndcg@10/purchase"`` -> ``("ndcg", 10, "purchase")``; None for other keys (``n/click``,
+    ``coverage@10``)."""
     head, sep, event = key.partition("/")
     name, at, k = head.partition("@")
-    if not sep or not at or not k.isdigit() or event not in EVENT_TYPES:
+    if not sep or not at or not k.isdigit() or event not in TARGET_GROUPS:
         return None
     return name, int(k), event
 
@@ -114,10 +126,21 @@ def _check_transitions(transitions: pa.Table) -> None:
             )
 
 
-def rank_transitions(
+@dataclass(frozen=True)
+class RankedTargets:
+    """Per-event results of one scorer on one transitions table (what every metric is computed from)."""
+
+    ranks: np.ndarray  # [E] int64, 0-based full-sort rank of the target
+    is_buy: np.ndarray  # [E] bool
+    is_new: np.ndarray  # [E] bool, the target is not among the state's items
+    session_id: np.ndarray | None  # [E] int64 when the table has session ids (bootstrap over users)
+    top_items: np.ndarray  # [E, K] int64, each row's top-K items (K = the largest cut-off), best first
+
+
+def rank_targets(
     score_fn: ScoreFn, transitions: pa.Table, n_items: int, config: EvalConfig = EvalConfig()
-) -> tuple[np.ndarray, np.ndarray]:
-    """Score rows in batches of ``config.batch_size``; return ``(ranks [rows] int64, is_buy [rows] bool)``.
+) -> RankedTargets:
+    """Score rows in batches of ``config.batch_size`` and keep what the metrics need per event.
 
     Only one ``[batch, n_items]`` score block exists at a time; ranks are kept per event, so metrics are
     computed once at the end and do not depend on the batch size.
@@ -126,8 +149,14 @@ def rank_transitions(
         raise ValueError(f"n_items must be >= 1, got {n_items}")
     _check_transitions(transitions)
     rows = transitions.num_rows
+    top_k = min(max(config.ks), n_items)
     ranks = np.empty(rows, dtype=np.int64)
+    is_new = np.empty(rows, dtype=bool)
+    top_items = np.empty((rows, top_k), dtype=np.int64)
     is_buy = np.asarray(transitions.column(schema.IS_BUY).to_numpy(zero_copy_only=False)) != 0  # [rows]
+    session_id = None
+    if transitions.schema.get_field_index(schema.SESSION_ID) >= 0:
+        session_id = np.asarray(transitions.column(schema.SESSION_ID).to_numpy(zero_copy_only=False))
     for start in range(0, rows, config.batch_size):
         part = transitions.slice(start, config.batch_size)
         state = _fixed_lists(part.column(schema.STATE), schema.STATE)  # [B, L]
@@ -145,8 +174,26 @@ def rank_transitions(
             )
         if config.exclude_history:
             scores = _without_history(scores, state, n_items)
-        ranks[start : start + part.num_rows] = ranks_of_targets(scores, targets)
-    return ranks, is_buy
+        stop = start + part.num_rows
+        ranks[start:stop] = ranks_of_targets(scores, targets)
+        is_new[start:stop] = ~(state == targets[:, None]).any(axis=1)  # padding is n_items, never a target
+        top_items[start:stop] = _top_items(scores, top_k)
+    return RankedTargets(ranks, is_buy, is_new, session_id, top_items)
+
+
+def rank_transitions(
+    score_fn: ScoreFn, transitions: pa.Table, n_items: int, config: EvalConfig = EvalConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(ranks [rows] int64, is_buy [rows] bool)`` of :func:`rank_targets`."""
+    ranked = rank_targets(score_fn, transitions, n_items, config)
+    return ranked.ranks, ranked.is_buy
+
+
+def _top_items(scores: np.ndarray, k: int) -> np.ndarray:
+    """``[B, k]`` the k best items per row, best first (ties broken by item id, as a served list is)."""
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.lexsort((part, -np.take_along_axis(scores, part, axis=1)), axis=1)
+    return np.take_along_axis(part, order, axis=1)
 
 
 def _without_history(scores: np.ndarray, state: np.ndarray, n_items: int) -> np.ndarray:
@@ -158,34 +205,81 @@ def _without_history(scores: np.ndarray, state: np.ndarray, n_items: int) -> np.
 
 
 def metrics_from_ranks(
-    ranks: np.ndarray, is_buy: np.ndarray, config: EvalConfig = EvalConfig()
+    ranks: np.ndarray,
+    is_buy: np.ndarray,
+    config: EvalConfig = EvalConfig(),
+    is_new: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Average each configured metric at each k over click events and over purchase events."""
+    """Average each configured metric at each k over click and purchase events (and, with ``is_new``,
+    over the new-item events of each type)."""
     ranks, is_buy = np.asarray(ranks), np.asarray(is_buy, dtype=bool)
     if ranks.shape != is_buy.shape:
         raise ValueError(f"ranks {ranks.shape} and is_buy {is_buy.shape} must have the same shape")
+    groups = [(schema.CLICK, ~is_buy), (schema.PURCHASE, is_buy)]
+    if is_new is not None:
+        is_new = np.asarray(is_new, dtype=bool)
+        if is_new.shape != ranks.shape:
+            raise ValueError(f"is_new {is_new.shape} and ranks {ranks.shape} must have the same shape")
+        groups += [(NEW_PREFIX + event, mask & is_new) for event, mask in groups]
     out: dict[str, float] = {}
-    for event, mask in ((schema.CLICK, ~is_buy), (schema.PURCHASE, is_buy)):
+    for group, mask in groups:
         n = int(mask.sum())
-        out[count_key(event)] = float(n)
-        if n == 0:
-            log.warning("no %s events to evaluate: %s metrics are NaN", event, event)
+        out[count_key(group)] = float(n)
+        if n == 0 and not group.startswith(NEW_PREFIX):  # new-item groups are empty on some logs by design
+            log.warning("no %s events to evaluate: %s metrics are NaN", group, group)
         for name in config.metrics:
             fn = metric_registry.get(name).fn
             for k in config.ks:
-                out[metric_key(name, k, event)] = float(fn(ranks[mask], k).mean()) if n else math.nan
+                out[metric_key(name, k, group)] = float(fn(ranks[mask], k).mean()) if n else math.nan
     return out
 
 
-def evaluate(
-    score_fn: ScoreFn, transitions: pa.Table, n_items: int, config: EvalConfig = EvalConfig()
+def beyond_accuracy(
+    top_items: np.ndarray, n_items: int, item_popularity: np.ndarray | None = None, k: int | None = None
 ) -> dict[str, float]:
-    """Full-ranking metrics of ``score_fn`` on ``transitions`` (one target per row), per event type.
+    """``coverage@K`` and (given training counts per item) ``novelty@K`` of the top-K lists ``[E, K]``
+    (``k`` names the cut-off in the keys; a catalogue smaller than it gives shorter lists)."""
+    k = k or top_items.shape[1]
+    if not top_items.size:
+        return {f"{COVERAGE}@{k}": math.nan}
+    out = {f"{COVERAGE}@{k}": float(len(np.unique(top_items)) / n_items)}
+    if item_popularity is not None:
+        counts = np.asarray(item_popularity, dtype=np.float64)
+        if counts.shape != (n_items,):
+            raise ValueError(f"item_popularity must have shape [{n_items}], got {counts.shape}")
+        # Add-one smoothing: an item never interacted with in training has finite, maximal novelty.
+        share = (counts + 1.0) / (counts.sum() + n_items)
+        out[f"{NOVELTY}@{k}"] = float((-np.log2(share[top_items])).mean())
+    return out
 
-    Returns ``{"hr@10/click": ..., "ndcg@10/purchase": ..., "n/click": ..., "n/purchase": ...}``.
+
+def evaluate_detailed(
+    score_fn: ScoreFn,
+    transitions: pa.Table,
+    n_items: int,
+    config: EvalConfig = EvalConfig(),
+    item_popularity: np.ndarray | None = None,
+) -> tuple[dict[str, float], RankedTargets]:
+    """:func:`evaluate` plus the per-event results (for significance tests over users)."""
+    ranked = rank_targets(score_fn, transitions, n_items, config)
+    metrics = metrics_from_ranks(ranked.ranks, ranked.is_buy, config, is_new=ranked.is_new)
+    metrics.update(beyond_accuracy(ranked.top_items, n_items, item_popularity, k=max(config.ks)))
+    return metrics, ranked
+
+
+def evaluate(
+    score_fn: ScoreFn,
+    transitions: pa.Table,
+    n_items: int,
+    config: EvalConfig = EvalConfig(),
+    item_popularity: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Full-ranking metrics of ``score_fn`` on ``transitions`` (one target per row), per target group.
+
+    Returns ``{"hr@10/click": ..., "ndcg@10/new_purchase": ..., "n/click": ..., "coverage@20": ...}``;
+    ``novelty@K`` only with ``item_popularity`` (training interactions per item).
     """
-    ranks, is_buy = rank_transitions(score_fn, transitions, n_items, config)
-    return metrics_from_ranks(ranks, is_buy, config)
+    return evaluate_detailed(score_fn, transitions, n_items, config, item_popularity)[0]
 
 
 def aggregate_seeds(runs: Sequence[Mapping[str, float]]) -> dict[str, tuple[float, float]]:

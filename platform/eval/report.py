@@ -18,7 +18,16 @@ from typing import Any
 from learec.platform.common import atomic
 from learec.platform.data import schema
 from learec.platform.eval.metrics import METRICS
-from learec.platform.eval.protocol import aggregate_seeds, count_key, format_mean_std, parse_metric_key
+from learec.platform.eval.protocol import (
+    COVERAGE,
+    NEW_PREFIX,
+    NOVELTY,
+    TARGET_GROUPS,
+    aggregate_seeds,
+    count_key,
+    format_mean_std,
+    parse_metric_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +37,12 @@ OFFLINE_PLOT = "offline_hr_ndcg.png"
 ONLINE_PLOT = "online.png"
 CURVES_PLOT = "training_curves.png"
 
-EVENT_TITLES = {schema.CLICK: "Clicks", schema.PURCHASE: "Purchases"}
+EVENT_TITLES = {
+    schema.CLICK: "Clicks",
+    schema.PURCHASE: "Purchases",
+    NEW_PREFIX + schema.CLICK: "Clicks on new items",
+    NEW_PREFIX + schema.PURCHASE: "Purchases of new items",
+}
 METRIC_TITLES = {"hr": "HR", "ndcg": "NDCG"}
 
 # A result row: {"model": str, "seed": int, "metrics": {key: float}}
@@ -173,6 +187,14 @@ def _offline_columns(summaries: Sequence[ModelSummary], event: str) -> list[tupl
     return [(f"{name}@{k}/{event}", f"{METRIC_TITLES.get(name, name)}@{k}") for name, k, _ in parsed]
 
 
+def _beyond_accuracy_columns(summaries: Sequence[ModelSummary]) -> list[tuple[str, str]]:
+    keys = sorted(
+        {key for s in summaries for key in s.stats if key.partition("@")[0] in (COVERAGE, NOVELTY)},
+        key=lambda key: (int(key.partition("@")[2] or 0), key),
+    )
+    return [(key, key.replace(COVERAGE, "Coverage").replace(NOVELTY, "Novelty")) for key in keys]
+
+
 def _event_count(summaries: Sequence[ModelSummary], event: str) -> str:
     counts = {s.stats[count_key(event)][0] for s in summaries if count_key(event) in s.stats}
     if not counts:
@@ -205,11 +227,35 @@ def _offline_section(report: RunReport, summaries: list[ModelSummary], plots: di
         for s in summaries
         for key in s.stats
     }
-    for event in (schema.CLICK, schema.PURCHASE):
+    for event in TARGET_GROUPS:
         columns = _offline_columns(summaries, event)
-        if columns:
-            parts.append(f"### {EVENT_TITLES[event]}{_event_count(summaries, event)}")
-            parts.append(_metric_table(summaries, columns, directions, report.digits))
+        if not columns:
+            continue
+        counts = [s.stats[count_key(event)][0] for s in summaries if count_key(event) in s.stats]
+        if counts and not any(counts):
+            parts.append(
+                f"### {EVENT_TITLES[event]}\n\nNone in this split: every such target is in its state."
+            )
+            continue
+        parts.append(f"### {EVENT_TITLES[event]}{_event_count(summaries, event)}")
+        if event.startswith(NEW_PREFIX):
+            parts.append(
+                "Only the targets that are not in the state: what a policy finds beyond repeating what the "
+                "user has just seen (on the shop every purchase repeats its click, so the plain purchase "
+                "table rewards repeating the last item)."
+            )
+        parts.append(_metric_table(summaries, columns, directions, report.digits))
+    beyond = _beyond_accuracy_columns(summaries)
+    if beyond:
+        parts.append("### Beyond accuracy")
+        parts.append(
+            "Coverage: the share of the catalogue that appears in at least one top-k list over the test "
+            "states. Novelty: the mean self-information -log2 p(i) of the recommended items, p the item's "
+            "share of training interactions (higher: less popular items)."
+        )
+        parts.append(
+            _metric_table(summaries, beyond, dict.fromkeys((k for k, _ in beyond), True), report.digits)
+        )
     if OFFLINE_PLOT in plots:
         parts.append(f"![{plots[OFFLINE_PLOT]}]({PLOTS_DIR}/{OFFLINE_PLOT})")
     return "\n\n".join(parts)

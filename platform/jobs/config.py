@@ -63,7 +63,9 @@ class ExperimentConfig(Checked):
         choices=tuple(VARIANTS),
     )
     backbones: tuple[str, ...] = opt(("gru4rec",), "sequence encoders", choices=BACKBONE_NAMES)
-    seeds: tuple[int, ...] = opt((0,), "training seeds; tables report mean ± std over them")
+    seeds: tuple[int, ...] = opt(
+        (0, 1, 2), "training seeds; tables report mean ± std over them and significance pairs them"
+    )
     lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant", ge=1)
 
     def __post_init__(self) -> None:
@@ -81,6 +83,12 @@ class OnlineEvalConfig(Checked):
     n_sessions: int = opt(300, "simulated users per policy (synthetic shop only)", ge=1)
     k: int = opt(10, "slate size shown to simulated users", ge=1)
     max_steps: int = opt(10, "slates per simulated session", ge=1)
+    ope_sessions: int = opt(
+        1000,
+        "held-out logged sessions of the shop (with the logging slates and their propensities) for the "
+        "off-policy estimates IPS, SNIPS and DR; 0 skips them",
+        ge=0,
+    )
 
 
 @dataclass(frozen=True)

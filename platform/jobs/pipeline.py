@@ -181,17 +181,22 @@ def stage_data(cfg: RunConfig, run: RunDir, progress: Progress, say: StageLog = 
 
 def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any, say: StageLog = logger.info) -> None:
     from learec.platform.eval.baselines import popularity_score_fn
-    from learec.platform.eval.protocol import evaluate
+    from learec.platform.eval.protocol import evaluate_detailed
+    from learec.platform.eval.significance import TEST_RANKS, save_ranked
 
     key = fingerprint(run.stage_info("data").get("fingerprint"), cfg.eval, cfg.online)
     if reused(run, "popularity", key, say, "baselines: most popular"):
         return
     popularity = data.popularity()
     score_fn = popularity_score_fn(popularity)
-    offline = evaluate(score_fn, data.transitions("test"), data.n_items, cfg.eval)
-    online = {}
+    offline, ranked = evaluate_detailed(
+        score_fn, data.transitions("test"), data.n_items, cfg.eval, popularity
+    )
+    online, ope = {}, {}
     if shop is not None:
-        online = _online_eval(cfg, shop, _popularity_recommender(popularity, data.raw_ids()))
+        recommend = _popularity_recommender(popularity, data.raw_ids())
+        online, ope = _online_eval(cfg, shop, recommend), _off_policy_eval(cfg, shop, recommend)
+    ranks_path = save_ranked(ranked, run.path("models", "pop", TEST_RANKS))
     save_result(
         run,
         {
@@ -203,6 +208,8 @@ def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any, say: Sta
             "seed": 0,
             "offline": offline,
             "online": online,
+            "off_policy": ope,
+            "test_ranks": str(ranks_path),
             "history": [],
         },
     )
@@ -235,6 +242,27 @@ def _online_eval(cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[s
         max_steps=cfg.online.max_steps,
         seed=cfg.seed,
     )
+
+
+_HELD_OUT_LOGS: dict[str, Any] = {}  # fingerprint of the shop config -> LoggedSlates (one per process)
+HELD_OUT_SEED_OFFSET = 10_000  # held-out logged sessions: shop.generate(seed=shop.seed + this)
+
+
+def _off_policy_eval(
+    cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[str]]]
+) -> dict[str, float]:
+    """IPS / SNIPS / DR of a policy's purchase rate from held-out logged sessions of the shop."""
+    if not cfg.online.ope_sessions:
+        return {}
+    from learec.platform.eval.off_policy import LoggedSlates, off_policy_estimates
+
+    key = fingerprint(cfg.shop, cfg.online.ope_sessions)
+    if key not in _HELD_OUT_LOGS:
+        logs = shop.generate(
+            cfg.online.ope_sessions, seed=cfg.shop.seed + HELD_OUT_SEED_OFFSET, impressions=True
+        )
+        _HELD_OUT_LOGS[key] = LoggedSlates.from_shop_logs(logs.events, logs.impressions, shop.raw_ids)
+    return off_policy_estimates(recommend, _HELD_OUT_LOGS[key], cfg.online.k, shop.n_items)
 
 
 def stage_le(
@@ -307,6 +335,7 @@ def stage_train(
     need_ray: Callable[[], None] | None = None,
     title: str | None = None,
 ) -> dict[str, Any]:
+    from learec.platform.eval.significance import TEST_RANKS
     from learec.platform.jobs.train import train_and_evaluate
 
     train_cfg = train_config_for(cfg, spec)
@@ -330,15 +359,17 @@ def stage_train(
         eval_config=cfg.eval,
         progress=progress,
     )
-    online = {}
+    online, ope = {}, {}
     if shop is not None:
         from learec.serve.policy import ExportedPolicy
 
         policy = ExportedPolicy.load(result.export_dir)
-        # Simulated histories may hold items the vocabulary dropped (too rare in train): skip them quietly.
-        online = _online_eval(
-            cfg, shop, lambda hs, k: [[r for r, _ in recs] for recs in policy.recommend_detailed(hs, k).items]
-        )
+
+        def recommend(histories: Any, k: int) -> list[list[str]]:
+            # Simulated histories may hold items the vocabulary dropped (rare in train): skipped quietly.
+            return [[r for r, _ in recs] for recs in policy.recommend_detailed(histories, k).items]
+
+        online, ope = _online_eval(cfg, shop, recommend), _off_policy_eval(cfg, shop, recommend)
     record = {
         "model_id": spec.model_id,
         "model": spec.label,
@@ -348,6 +379,8 @@ def stage_train(
         "seed": spec.seed,
         "offline": result.metrics,
         "online": online,
+        "off_policy": ope,
+        "test_ranks": str(run.path("models", spec.model_id, TEST_RANKS)),
         "history": result.history,
         "export_dir": str(result.export_dir),
     }

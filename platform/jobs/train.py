@@ -60,7 +60,8 @@ def train_and_evaluate(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainJobResult:
     """Fit ``train_cfg`` (an RLlib TrainConfig) on ``data`` (PreparedData); evaluate on val and test."""
-    from learec.platform.eval.protocol import EvalConfig, evaluate
+    from learec.platform.eval.protocol import EvalConfig, evaluate, evaluate_detailed
+    from learec.platform.eval.significance import TEST_RANKS, save_ranked
     from learec.platform.jobs.ray_runtime import quiet_ray_logs
     from learec.rllib_algos.common.runner import fit
     from learec.serve.policy import ExportedPolicy
@@ -93,8 +94,12 @@ def train_and_evaluate(
         on_iteration=on_iteration,
     )
     policy = ExportedPolicy.load(result.export_dir)
-    val = evaluate(policy.score, data.transitions("val"), data.n_items, eval_config)
-    test = evaluate(policy.score, data.transitions("test"), data.n_items, eval_config)
+    popularity = data.popularity()
+    val = evaluate(policy.score, data.transitions("val"), data.n_items, eval_config, popularity)
+    test, ranked = evaluate_detailed(
+        policy.score, data.transitions("test"), data.n_items, eval_config, popularity
+    )
+    save_ranked(ranked, out_dir / TEST_RANKS)
     history = [(int(i), dict(losses)) for i, losses in result.history]
     atomic.write_json(
         {"config": to_dict(train_cfg), "val": val, "test": test, "history": history},

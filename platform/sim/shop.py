@@ -117,11 +117,19 @@ class ShopConfig:
 @dataclass(frozen=True)
 class ShopLogs:
     """Generated logs: ``events`` in ``schema.RAW_EVENTS``, ``items`` in ``schema.ITEMS`` and ``sessions``
-    (``session_id`` int64, ``user_id`` int64; one row per session, session ids in start-time order)."""
+    (``session_id`` int64, ``user_id`` int64; one row per session, session ids in start-time order).
+
+    ``impressions`` (only when asked for): one row per click step with what the logging recommender
+    showed, which real logs rarely keep: ``session_id``, ``step`` (0-based click index), ``slate``
+    (shop item indices, drawn with replacement), ``propensity`` (each slate item's probability of being in
+    a slate at that state: the logging policy's exposure propensity), ``clicked`` (shop index),
+    ``from_slate`` (false: the user found it by search) and ``bought``.
+    """
 
     events: pa.Table
     items: pa.Table
     sessions: pa.Table
+    impressions: pa.Table | None = None
 
     def to_raw(self) -> RawLogs:
         return RawLogs(self.events, self.items, user_level=False, source=SOURCE)
@@ -230,11 +238,15 @@ class SyntheticShop:
         return util
 
     # log generation ---------------------------------------------------------------------------------
-    def generate(self, n_sessions: int | None = None, seed: int | None = None) -> ShopLogs:
+    def generate(
+        self, n_sessions: int | None = None, seed: int | None = None, impressions: bool = False
+    ) -> ShopLogs:
         """Simulate ``n_sessions`` (default ``config.n_sessions``) logged sessions in the same world.
 
         ``seed`` (default ``config.seed``) only changes the sessions; catalogue and users stay those of
         ``config.seed``, so logs drawn with several seeds share ids, text and ground truth.
+        ``impressions`` also records the logged slates and their propensities (the events are the same
+        either way: recording draws no random numbers).
         """
         c = self.config
         n = c.n_sessions if n_sessions is None else int(n_sessions)
@@ -249,9 +261,10 @@ class SyntheticShop:
         starts = np.sort(rng.uniform(0.0, c.span_days * 86400.0, n)).astype(np.int64) + c.start_ts
 
         parts = []
+        shown: list[dict[str, np.ndarray]] | None = [] if impressions else None
         for lo in range(0, n, _SESSIONS_PER_CHUNK):
             hi = min(n, lo + _SESSIONS_PER_CHUNK)
-            items, bought = self._simulate(user_ids[lo:hi], lengths[lo:hi], rng)
+            items, bought = self._simulate(user_ids[lo:hi], lengths[lo:hi], rng, shown, offset=lo)
             ids = np.arange(lo, hi, dtype=np.int64)
             parts.append(_events(ids, starts[lo:hi], lengths[lo:hi], items, bought, rng))
         session = np.concatenate([p[0] for p in parts])
@@ -277,7 +290,8 @@ class SyntheticShop:
             len(session),
             100.0 * is_buy.mean() if len(is_buy) else 0.0,
         )
-        return ShopLogs(events=events, items=self.items(), sessions=sessions)
+        table = _impressions_table(shown) if shown is not None else None
+        return ShopLogs(events=events, items=self.items(), sessions=sessions, impressions=table)
 
     def _logging_slate(self, last: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """[S, K] slates of the logging recommender, sampled with replacement: popularity-prior slots, and
@@ -298,11 +312,39 @@ class SyntheticShop:
             slate[rows, :n_cat] = self._by_cat[pos]
         return np.minimum(slate, self.n_items - 1)
 
+    def exposure_propensity(self, slate: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """[S, K] probability that each item of ``slate`` [S, K] is in a logging slate drawn after the last
+        click ``last`` [S] (-1: none): one minus the chance that every slot misses it (slots are independent
+        draws, see :meth:`_logging_slate`)."""
+        c, cat = self.config, self.catalogue
+        k = c.logging_slate_size
+        n_cat = round(k * c.logging_category_share)
+        p_pop = cat.exposure / cat.exposure.sum()
+        miss = (1.0 - p_pop[slate]) ** k
+        rows = np.nonzero(last >= 0)[0]
+        if n_cat and len(rows):
+            cat_of_last = cat.category[last[rows]]  # [R]
+            cat_total = np.bincount(cat.category, weights=cat.exposure, minlength=c.n_categories)
+            items = slate[rows]
+            p_cat = np.where(
+                cat.category[items] == cat_of_last[:, None],
+                cat.exposure[items] / cat_total[cat_of_last, None],
+                0.0,
+            )
+            miss[rows] = (1.0 - p_pop[items]) ** (k - n_cat) * (1.0 - p_cat) ** n_cat
+        return 1.0 - miss
+
     def _simulate(
-        self, user_ids: np.ndarray, lengths: np.ndarray, rng: np.random.Generator
+        self,
+        user_ids: np.ndarray,
+        lengths: np.ndarray,
+        rng: np.random.Generator,
+        shown: list[dict[str, np.ndarray]] | None = None,
+        offset: int = 0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run sessions step by step, all live sessions at once. Returns clicked items and purchase flags,
-        both [S, T] (right-padded with -1 / False beyond each session's length)."""
+        both [S, T] (right-padded with -1 / False beyond each session's length). With ``shown``, each step's
+        slates are appended to it (session ids start at ``offset``)."""
         cat, beh, u = self.catalogue, self.behaviour, self.users
         s_n, t_max = len(user_ids), int(lengths.max())
         taste, lam = u.taste[user_ids].copy(), u.price_sensitivity[user_ids]
@@ -333,6 +375,20 @@ class SyntheticShop:
             buy = rng.random(len(live)) < behaviour_model.purchase_probability(chosen_util, beh)
             hist[live, t] = item
             bought[live, t] = buy
+            if shown is not None:
+                from_slate = np.ones(len(live), dtype=bool)
+                from_slate[searched] = False
+                shown.append(
+                    {
+                        "session_id": live + offset,
+                        "step": np.full(len(live), t),
+                        "slate": slate,
+                        "propensity": self.exposure_propensity(slate, last),
+                        "clicked": item,
+                        "from_slate": from_slate,
+                        "bought": buy,
+                    }
+                )
             taste[live] = behaviour_model.drift_taste(taste[live], cat.vectors[item], beh)
         return hist, bought
 
@@ -359,6 +415,30 @@ class SyntheticShop:
             items[lo:hi] = pick
             utils[lo:hi] = util[np.arange(hi - lo), pick]
         return items, utils
+
+
+def _impressions_table(shown: list[dict[str, np.ndarray]]) -> pa.Table:
+    """One row per click step, sorted by session and step."""
+    cols = {name: np.concatenate([s[name] for s in shown]) for name in shown[0]} if shown else {}
+    if not cols:
+        return pa.table({"session_id": pa.array([], pa.int64())})
+    order = np.lexsort((cols["step"], cols["session_id"]))
+    k = cols["slate"].shape[1]
+
+    def lists(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+        return pa.FixedSizeListArray.from_arrays(pa.array(values[order].ravel(), kind), k)
+
+    return pa.table(
+        {
+            "session_id": pa.array(cols["session_id"][order].astype(np.int64)),
+            "step": pa.array(cols["step"][order].astype(np.int64)),
+            "slate": lists(cols["slate"], pa.int64()),
+            "propensity": lists(cols["propensity"], pa.float64()),
+            "clicked": pa.array(cols["clicked"][order].astype(np.int64)),
+            "from_slate": pa.array(cols["from_slate"][order]),
+            "bought": pa.array(cols["bought"][order]),
+        }
+    )
 
 
 def _pad(rows: list[np.ndarray]) -> np.ndarray:

@@ -68,9 +68,19 @@ def test_hand_computed_clicks_and_purchases(five_events) -> None:
         "hr@4/purchase": 1.0,
         "ndcg@4/purchase": (1 / math.log2(5) + 0.5) / 2,
     }
+    # New-item groups: every click target is outside its state; of the purchases only row 3 (rank 2) is.
+    want |= {
+        "n/new_click": 3.0,
+        "n/new_purchase": 1.0,
+        "hr@1/new_click": 2 / 3,
+        "hr@2/new_purchase": 0.0,
+        "hr@3/new_purchase": 1.0,
+        "ndcg@3/new_purchase": 0.5,
+    }
     for key, value in want.items():
         assert got[key] == pytest.approx(value), key
-    assert len(got) == 2 + 2 * 2 * 4  # counts + {hr, ndcg} x {click, purchase} x 4 ks
+    # 4 counts + {hr, ndcg} x {click, purchase, new_click, new_purchase} x 4 ks + coverage@4
+    assert len(got) == 4 + 2 * 4 * 4 + 1
 
 
 def test_keys_are_stable_and_parseable(five_events) -> None:
@@ -78,6 +88,9 @@ def test_keys_are_stable_and_parseable(five_events) -> None:
     assert {"hr@10/click", "ndcg@10/purchase", "hr@5/purchase", "ndcg@20/click"} <= set(got)
     assert parse_metric_key("ndcg@10/purchase") == ("ndcg", 10, "purchase")
     assert parse_metric_key("n/click") is None
+    assert parse_metric_key("ndcg@10/new_purchase") == ("ndcg", 10, "new_purchase")
+    assert parse_metric_key("coverage@20") is None
+    assert {"hr@10/new_click", "n/new_purchase", "coverage@20"} <= set(got)
 
 
 def test_perfect_scorer_gets_one(make_transitions) -> None:
@@ -92,7 +105,7 @@ def test_perfect_scorer_gets_one(make_transitions) -> None:
     got = evaluate(
         oracle, make_transitions(states, actions, (last % 3 == 0).astype(int).tolist(), n_items), n_items
     )
-    assert all(v == 1.0 for k, v in got.items() if not k.startswith("n/"))
+    assert all(v == 1.0 for k, v in got.items() if parse_metric_key(k) is not None)
 
 
 def test_constant_scorer_is_not_perfect(five_events) -> None:
@@ -225,3 +238,31 @@ def test_eval_imports_stay_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_new_item_groups_and_beyond_accuracy(make_transitions) -> None:
+    """A scorer that always ranks the last state item first wins on repeats and loses on new items."""
+    n_items = 6
+    table = make_transitions(
+        states=[[n_items, 2], [2, 3], [n_items, 4], [1, 5]],
+        actions=[2, 3, 0, 0],  # the purchases repeat the last state item, the clicks are new
+        is_buy=[1, 1, 0, 0],
+        n_items=n_items,
+    )
+
+    def repeat_last(state: np.ndarray, len_state: np.ndarray) -> np.ndarray:
+        scores = np.tile(-np.arange(n_items, dtype=float), (len(state), 1))  # ties broken towards low ids
+        scores[np.arange(len(state)), state[:, -1]] = 10.0
+        return scores
+
+    popularity = np.array([0, 0, 10, 10, 0, 0])
+    got = evaluate(repeat_last, table, n_items, EvalConfig(ks=(1, 2)), item_popularity=popularity)
+    assert got["n/new_click"] == 2.0 and got["n/new_purchase"] == 0.0
+    assert got["hr@1/purchase"] == 1.0  # both purchases repeat the last item
+    assert got["hr@1/click"] == 0.0 and got["hr@1/new_click"] == 0.0
+    assert math.isnan(got["hr@1/new_purchase"])
+    # top-2 lists: [2, 0], [3, 0], [4, 0], [5, 0] -> 5 of 6 items
+    assert got["coverage@2"] == pytest.approx(5 / 6)
+    share = (popularity + 1) / (popularity.sum() + n_items)
+    want = -np.log2(share[[2, 0, 3, 0, 4, 0, 5, 0]]).mean()
+    assert got["novelty@2"] == pytest.approx(want)

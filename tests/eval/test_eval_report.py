@@ -129,3 +129,25 @@ def test_summaries_keep_order_and_nan_std_for_one_seed() -> None:
     assert [s.model for s in summaries] == ["Most popular", "SQN"]
     assert summaries[1].seeds == (0, 1)
     assert math.isnan(summaries[0].stats["hr@10/click"][1])
+
+
+def test_new_item_tables_and_beyond_accuracy(tmp_path: Path) -> None:
+    def with_new(hr10: float) -> dict[str, float]:
+        out = _metrics(hr10)
+        out |= {"n/new_click": 30.0, "n/new_purchase": 0.0, "coverage@10": hr10, "novelty@10": 5.0 + hr10}
+        out |= {"hr@10/new_click": hr10 / 2, "ndcg@10/new_click": hr10 / 4}
+        out |= {"hr@10/new_purchase": math.nan, "ndcg@10/new_purchase": math.nan}
+        return out
+
+    report = RunReport(
+        title="new items",
+        results=[
+            {"model": "Most popular", "seed": 0, "metrics": with_new(0.1)},
+            {"model": "SQN", "seed": 0, "metrics": with_new(0.3)},
+        ],
+    )
+    text = write_report(tmp_path, report).read_text()
+    assert "### Clicks on new items (30 events)" in text
+    assert "### Purchases of new items\n\nNone in this split" in text
+    beyond = text.split("### Beyond accuracy", 1)[1]
+    assert "| Coverage@10 | Novelty@10 |" in beyond and "**0.3000**" in beyond and "**5.3000**" in beyond

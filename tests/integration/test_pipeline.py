@@ -27,6 +27,8 @@ TINY = {
     "labeling.rows_per_part": 500,
     "train.iterations": 3,
     "online.n_sessions": 30,
+    "online.ope_sessions": 60,
+    "experiment.seeds": "0",
     "experiment.algos": "ce,sqn",
     "experiment.variants": "base,lea",
 }
@@ -48,6 +50,12 @@ def test_run_pipeline_end_to_end_and_resume(ray_cluster, tmp_path: Path) -> None
     for record in models.values():
         assert 0.0 <= record["offline"]["ndcg@10/purchase"] <= 1.0
         assert 0.0 <= record["online"]["purchase_rate"] <= 1.0
+        assert {"hr@10/new_click", "coverage@20", "novelty@20"} <= set(record["offline"])
+        assert set(record["off_policy"]) >= {"ips", "snips", "dr"}
+        assert Path(record["test_ranks"]).is_file()
+    report_text = (run / "report.md").read_text()
+    for section in ("Clicks on new items", "Beyond accuracy", "## Significance", "## Off-policy estimates"):
+        assert section in report_text, section
     # The LEA model trained on labeled transitions: every training row labeled once.
     labels_dir = Path(json.loads((run / "stages.json").read_text())["label"]["labels"])
     labeled = pq.read_table(sorted(labels_dir.glob("*.parquet")))
