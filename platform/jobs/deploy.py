@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> Any:
     import argparse
 
     from learec.platform.jobs.config_file import build_config
+    from learec.platform.jobs.job_args import user_errors
 
     parser = argparse.ArgumentParser(description="Serve an exported learec policy with Ray Serve.")
     parser.add_argument("--policy", type=Path, required=True, help="exported policy folder")
@@ -138,9 +139,13 @@ def main(argv: list[str] | None = None) -> Any:
     parser.add_argument("overrides", nargs="*", help="key=value ServeConfig fields, e.g. port=8001")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    pairs = dict(o.split("=", 1) for o in args.overrides if "=" in o)
-    cfg = build_config(ServeConfig, args.config, pairs)
-    serve_forever(args.policy, cfg, address=args.address)
+    with user_errors(parser):
+        bad = [o for o in args.overrides if "=" not in o]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a key=value override (e.g. port=8001)")
+        pairs = dict(o.split("=", 1) for o in args.overrides)
+        cfg = build_config(ServeConfig, args.config, pairs)
+        serve_forever(args.policy, cfg, address=args.address)
 
 
 if __name__ == "__main__":

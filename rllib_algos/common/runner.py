@@ -171,8 +171,13 @@ class Training:
 
     def restore(self, path: Path) -> None:
         """Continue from a ``save``: weights, optimiser state, iteration counter and loss history."""
+        from ray.rllib.utils.checkpoints import Checkpointable
+
         path = Path(path)
-        self.algo.restore_from_path(str(path))
+        # Algorithm.restore_from_path then syncs weights to its EnvRunnerGroup, which an offline
+        # algorithm does not have (AttributeError on None); the generic Checkpointable restore loads
+        # every component (learner group with weights and optimiser state) without that step.
+        Checkpointable.restore_from_path(self.algo, str(path))
         state = json.loads((path / self.STATE_FILE).read_text(encoding="utf-8"))
         self.iteration = int(state["iteration"])
         self.history = [(int(i), dict(losses)) for i, losses in state["history"]]

@@ -81,12 +81,6 @@ def test_relative_runs_dir_without_a_base_fails_with_one_sentence(head: RayHead)
     assert "is relative and this job runs in Ray's temporary copy" in logs and "Traceback" not in logs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on a `ray start` head (4 CPUs) every trial fails: Ray Data finds no trial resources for the "
-    "OfflinePreLearner actor inside the trial's placement group (sweep.trial_resources); works with the "
-    "local Ray of `learec sweep`. Remove this mark when the sweep job passes here.",
-)
 def test_sweep_job(head: RayHead, runs_base: Path) -> None:
     if importlib.util.find_spec("learec.platform.jobs.sweep") is None:
         pytest.skip("learec.platform.jobs.sweep is not on this branch yet (the sweeps branch builds it)")
@@ -105,7 +99,7 @@ def test_deploy_job_serves_the_pipeline_policy(head: RayHead, pipeline_run: Path
     policy = record["export_dir"]
     head.submit(
         "learec-deploy",
-        ["python", "-m", "learec.platform.jobs.deploy", "--policy", policy, "--port", str(SERVE_PORT)],
+        ["python", "-m", "learec.platform.jobs.deploy", "--policy", policy, f"port={SERVE_PORT}"],
     )
     try:
         head.wait("learec-deploy", timeout=300)  # returns once the app is up; the cluster keeps serving it

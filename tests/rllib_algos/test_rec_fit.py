@@ -93,3 +93,32 @@ def test_fit_checkpoint_and_export(
         out2 = again.forward_inference({Columns.OBS: torch.as_tensor(s)})[Columns.ACTION_DIST_INPUTS].numpy()
     np.testing.assert_array_equal(out2, expected)
     assert policy.manifest["algo"] == algo and policy.raw_ids == raw_ids
+
+
+def test_training_save_and_restore_continues_with_the_same_weights(
+    ray_cluster, tiny_transitions: Path, tmp_path: Path
+) -> None:
+    """An offline algorithm restores from its checkpoint (RLlib's own restore needs EnvRunners)."""
+    from learec.rllib_algos.common.runner import Training
+
+    cfg = TrainConfig(
+        algo="sqn", params=RecRLParams(backbone=BackboneConfig(hidden=16), batch_size=64), iterations=4
+    )
+    first = Training(cfg, tiny_transitions, N_ITEMS, STATE_LEN, tmp_path / "logs")
+    try:
+        first.step()
+        first.step()
+        saved = first.save(tmp_path / "ckpt")
+        s = states()
+        want = first.scorer()(s, (s != N_ITEMS).sum(-1))
+    finally:
+        first.stop()
+    second = Training(cfg, tiny_transitions, N_ITEMS, STATE_LEN, tmp_path / "logs2")
+    try:
+        second.restore(saved)
+        assert second.iteration == 2 and [i for i, _ in second.history] == [1, 2]
+        np.testing.assert_allclose(second.scorer()(s, (s != N_ITEMS).sum(-1)), want, rtol=1e-6)
+        second.step()  # and it trains on from there
+        assert second.iteration == 3
+    finally:
+        second.stop()
