@@ -143,6 +143,11 @@ class Training:
         self.iteration = 0
         self.history: list[tuple[int, dict[str, float]]] = []
         torch.manual_seed(config.seed)
+        # Ray Data's context is per process: a Tune trial actor builds its own offline data, so the
+        # file-order guarantee (same batches at the same seed, run after run) is set where the data is.
+        import ray.data
+
+        ray.data.DataContext.get_current().execution_options.preserve_order = True
         with results_dir(Path(logs_dir)):
             self.algo = rl_config.build_algo()
 

@@ -185,7 +185,11 @@ def test_sigkill_mid_training_then_rerun_gives_the_same_figures(tmp_path: Path) 
     for model, record in expected.items():
         for part in ("offline", "online"):
             for metric, value in record[part].items():
-                assert got[model][part][metric] == pytest.approx(value, abs=1e-6, nan_ok=True), (model, part, metric)
+                assert got[model][part][metric] == pytest.approx(value, abs=1e-6, nan_ok=True), (
+                    model,
+                    part,
+                    metric,
+                )
     report = (run / "report.md").read_text()
     assert report.count("±") == (reference / "d" / "report.md").read_text().count("±")
 

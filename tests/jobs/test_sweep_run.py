@@ -143,14 +143,10 @@ def test_resume_after_sigint_and_sigkill_matches_an_uninterrupted_sweep(ray_clus
     assert code != 0
     code = _interrupt_after(_sweep_cmd(runs, "--resume"), out, 5, signal.SIGKILL, env)  # mid trial 2
     assert code == -signal.SIGKILL
-    subprocess.run(
-        _sweep_cmd(runs, "--resume"),
-        env=env,
-        check=True,
-        timeout=600,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    final = subprocess.run(
+        _sweep_cmd(runs, "--resume"), env=env, timeout=600, capture_output=True, text=True
     )
+    assert final.returncode == 0, final.stderr[-4000:]
 
     resumed = read_csv(out / "results.csv")
     keys = ["trial", "train.params.lr", "train.params.gamma", "train.params.backbone.hidden", "iterations"]
