@@ -17,6 +17,7 @@ ALGORITHMS: dict[str, str] = {
     "sqn": "learec.rllib_algos.sqn.sqn:SQNConfig",
     "snqn": "learec.rllib_algos.snqn.snqn:SNQNConfig",
     "sa2c": "learec.rllib_algos.sa2c.sa2c:SA2CConfig",
+    "cql": "learec.rllib_algos.cql.cql:CQLConfig",
 }
 
 

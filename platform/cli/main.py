@@ -270,14 +270,14 @@ def train(
         Path | None, typer.Option(help="Labeled transitions folder (learec label) for the LE/LEA switches.")
     ] = None,
     algo: Annotated[
-        str | None, typer.Option(help="Shortcut for --train-algo: ce, sqn, snqn or sa2c.")
+        str | None, typer.Option(help="Shortcut for --train-algo: ce, sqn, snqn, sa2c or cql.")
     ] = None,
     config: ConfigOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
     force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
-    """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c) and export the policy."""
+    """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c|cql) and export the policy."""
     from learec.platform.jobs import train as train_job
 
     overrides = dict(overrides or {})

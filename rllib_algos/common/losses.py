@@ -84,6 +84,15 @@ def advantage(
     return (q_pos.squeeze(-1) - q_all.mean(-1)).clamp(low, high)
 
 
+def conservative_penalty(q: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """CQL(H)'s regulariser ``logsumexp_a Q(s, a) - Q(s, a_logged)`` per row; ``[B, N], [B] -> [B]``.
+
+    Never negative (a log-sum-exp bounds each of its terms); its gradient lowers every item's Q in
+    proportion to its softmax weight and raises the logged item's.
+    """
+    return torch.logsumexp(q, dim=-1) - q.gather(-1, actions[:, None]).squeeze(-1)
+
+
 def shaped_reward(
     reward: torch.Tensor, le_reward: torch.Tensor | None, mode: str, coeff: float
 ) -> torch.Tensor:

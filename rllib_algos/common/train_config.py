@@ -1,7 +1,7 @@
 """What one RLlib training run is: algorithm, hyper-parameters, length, resources.
 
 ``params`` holds the hyper-parameters every algorithm shares; each algorithm has its own section
-(``ce``, ``sqn``, ``snqn``, ``sa2c``), of which only the one named by ``algo`` is read. Kept free of
+(``ce``, ``sqn``, ``snqn``, ``sa2c``, ``cql``), of which only the one named by ``algo`` is read. Kept free of
 Ray/RLlib imports so that the CLI and config files can build it cheaply.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from learec.platform.common.fields import Checked, opt
 from learec.rllib_algos.ce.params import CEParams
 from learec.rllib_algos.common.params import AlgoParams, RecRLParams
+from learec.rllib_algos.cql.params import CQLParams
 from learec.rllib_algos.registry import ALGORITHMS
 from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.rllib_algos.snqn.params import SNQNParams
@@ -45,6 +46,7 @@ class TrainConfig(Checked):
     sqn: SQNParams = opt(SQNParams(), "SQN's own fields, read when algo is sqn")
     snqn: SNQNParams = opt(SNQNParams(), "SNQN's own fields, read when algo is snqn")
     sa2c: SA2CParams = opt(SA2CParams(), "SA2C's own fields, read when algo is sa2c")
+    cql: CQLParams = opt(CQLParams(), "discrete CQL's own fields, read when algo is cql")
     iterations: int = opt(
         200, "training iterations (one batch per learner each); ignored when epochs > 0", ge=1
     )

@@ -143,9 +143,7 @@ def test_resume_after_sigint_and_sigkill_matches_an_uninterrupted_sweep(ray_clus
     assert code != 0
     code = _interrupt_after(_sweep_cmd(runs, "--resume"), out, 5, signal.SIGKILL, env)  # mid trial 2
     assert code == -signal.SIGKILL
-    final = subprocess.run(
-        _sweep_cmd(runs, "--resume"), env=env, timeout=600, capture_output=True, text=True
-    )
+    final = subprocess.run(_sweep_cmd(runs, "--resume"), env=env, timeout=600, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr[-4000:]
 
     resumed = read_csv(out / "results.csv")

@@ -29,7 +29,7 @@ def states() -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("algo", "num_learners", "switches"),
-    [("ce", 0, {}), ("sqn", 0, LE_ON), ("snqn", 1, LE_ON), ("sa2c", 2, LE_ON)],
+    [("ce", 0, {}), ("sqn", 0, LE_ON), ("snqn", 1, LE_ON), ("sa2c", 2, LE_ON), ("cql", 0, {})],
 )
 def test_fit_checkpoint_and_export(
     ray_cluster,

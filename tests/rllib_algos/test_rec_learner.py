@@ -114,6 +114,21 @@ def test_sa2c_is_snqn_before_warmup() -> None:
     assert not torch.isclose(terms_loss, out["sa2c"])
 
 
+def test_cql_is_sqn_plus_the_weighted_conservative_penalty() -> None:
+    batch = tensor_batch(32, seed=4)
+    state = make_learner("sqn")[1].module[MID].get_state()
+    out = {}
+    for algo, own in (("sqn", {"q_loss_weight": 0.5}), ("cql", {"q_loss_weight": 0.5, "alpha": 2.0})):
+        cfg, learner = make_learner(algo, **own)
+        learner.module[MID].set_state(state)
+        module = learner.rec_module(MID)
+        module.main_index = 0
+        fwd = module.forward_train(batch)
+        out[algo] = learner.compute_loss_for_module(module_id=MID, config=cfg, batch=batch, fwd_out=fwd)
+    penalty = losses.conservative_penalty(fwd["q_values"], batch[Columns.ACTIONS].long())
+    torch.testing.assert_close(out["cql"], out["sqn"] + 0.5 * 2.0 * penalty.mean())
+
+
 def test_double_q_updates_only_the_learning_network() -> None:
     _, learner = make_learner("sqn")
     module = learner.rec_module(MID)
@@ -172,7 +187,7 @@ def test_lea_adds_k_positive_terms_to_the_loss() -> None:
     torch.testing.assert_close(aug, base + (0.5 * lea_ce + lea_td).mean())
 
 
-@pytest.mark.parametrize("algo", ["ce", "sqn", "snqn", "sa2c"])
+@pytest.mark.parametrize("algo", ["ce", "sqn", "snqn", "sa2c", "cql"])
 def test_loss_falls_on_a_learnable_problem(algo: str) -> None:
     # SA2C: the advantage-weighted phase starts at step 30 and keeps the lr
     warmup = {"warmup_steps": 30, "lr_after_warmup": 0.0} if algo == "sa2c" else {}

@@ -1,6 +1,8 @@
-"""Pure loss functions: TD targets, done masks, negatives, advantage, LE reward, LEA targets."""
+"""Pure loss functions: TD targets, done masks, negatives, advantage, LE reward, LEA targets, CQL."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
@@ -92,3 +94,14 @@ def test_lea_td_rewards_the_le_positive() -> None:
     q_now = torch.zeros(1, 4)
     td = losses.negative_td(q, torch.tensor([[2]]), q_now, q_now, 0.5, reward=0.2)
     torch.testing.assert_close(td, torch.tensor([0.5 * 0.2**2]))
+
+
+def test_conservative_penalty_is_logsumexp_minus_the_logged_q() -> None:
+    q = torch.tensor([[0.0, 1.0, 2.0], [3.0, 3.0, 3.0]])
+    a = torch.tensor([2, 0])
+    expected = torch.tensor([math.log(1 + math.e + math.e**2) - 2.0, math.log(3.0)])
+    torch.testing.assert_close(losses.conservative_penalty(q, a), expected)
+    q.requires_grad_(True)
+    losses.conservative_penalty(q, a).sum().backward()
+    soft = torch.softmax(q.detach(), -1)
+    torch.testing.assert_close(q.grad, soft - torch.nn.functional.one_hot(a, 3).float())

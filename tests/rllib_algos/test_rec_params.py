@@ -9,6 +9,7 @@ import pytest
 from learec.platform.common.fields import from_dict
 from learec.rllib_algos.ce.params import CEParams
 from learec.rllib_algos.common.train_config import TrainConfig
+from learec.rllib_algos.cql.params import CQLParams
 from learec.rllib_algos.registry import ALGORITHMS, config_class
 from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.rllib_algos.snqn.params import SNQNParams
@@ -56,6 +57,8 @@ def test_training_rejects_another_algorithms_field() -> None:
         (SQNParams, {"tau": 0.0}, r"tau must be in \(0, 1\], got 0.0"),
         (SA2CParams, {"q_loss_weight": 0.0}, "sa2c needs a critic"),
         (SA2CParams, {"advantage_min": 2.0, "advantage_max": 1.0}, "advantage_min"),
+        (CQLParams, {"q_loss_weight": 0.0}, "cql penalises the Q head"),
+        (CQLParams, {"alpha": -1.0}, "alpha must be >= 0"),
     ],
 )
 def test_sections_reject_bad_values_from_python_and_yaml(cls: type, values: dict, match: str) -> None:
