@@ -51,8 +51,10 @@ class Recommender:
     ) -> None:
         import torch
 
+        from learec.serve.loopback import bind_replica_grpc_to_loopback
         from learec.serve.service import RecommenderService
 
+        bind_replica_grpc_to_loopback()  # before Serve starts the replica's internal gRPC server
         torch.set_num_threads(1)
         self.service = RecommenderService(policy_dir)
         self.api_key = api_key or read_api_key(api_key_file)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,18 @@ def learec(*args: str, cwd: Path | None = None, timeout: float = 300) -> subproc
         env=env,
         timeout=timeout,
     )
+
+
+SERVE_PORTS = range(18100, 18200)  # this project's loopback range for Serve tests
+
+
+def free_port(ports: range = SERVE_PORTS) -> int:
+    """The first port of ``ports`` that 127.0.0.1 can bind now."""
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports}")

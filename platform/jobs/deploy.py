@@ -20,11 +20,12 @@ from learec.serve.options import API_KEY_ENV, ServeConfig, deployment_options
 
 log = logging.getLogger(__name__)
 
-# Serve's throughput-optimized mode (Ray 2.60, ``serve/_private/constants.py``) minus its two parts that
-# listen beyond loopback: the replicas' gRPC server (bound to ``[::]``) and direct ingress (a second HTTP
-# port per replica). HAProxy stays off too: it forces the replicas' ports onto every interface. What is
-# left: user code on the replica's loop, buffered request-path logs, the router on the proxy's loop, and
-# a frozen GC after start-up (measured in BENCHMARKS.md).
+# Serve's throughput-optimized mode (Ray 2.60, ``serve/_private/constants.py``) minus the parts that
+# listen beyond loopback: direct ingress (a second HTTP port per replica) and HAProxy (stats and metrics
+# frontends on every interface). gRPC between deployments stays off: learec has one deployment, so it
+# would only add a hop. What is left: user code on the replica's loop, buffered request-path logs, the
+# router on the proxy's loop, and a frozen GC after start-up (measured in BENCHMARKS.md). The replica's
+# own gRPC server exists in every mode; ``serve/loopback.py`` keeps it on 127.0.0.1 on a loopback node.
 THROUGHPUT_ENV = {
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     "RAY_SERVE_USE_GRPC_BY_DEFAULT": "0",

@@ -54,21 +54,36 @@ def local_ray_env() -> dict[str, str]:
 def _prepare_local_start() -> None:
     for key, value in local_ray_env().items():
         os.environ.setdefault(key, value)
-    _check_loopback_switch()
+    _apply_loopback_switch()
+    _refresh_ray_auth_mode()
 
 
-def _check_loopback_switch() -> None:
+def _refresh_ray_auth_mode() -> None:
+    """Make an already imported Ray see ``RAY_AUTH_MODE`` as set now.
+
+    Ray caches its config (auth mode included) when ``ray._raylet`` is first used. If learec imported
+    Ray before setting ``RAY_AUTH_MODE=token`` (the Serve path does), ``ray.init`` believes auth is off
+    and writes no token, while the GCS it starts reads ``token`` from the environment, finds no
+    ``~/.ray/auth_token`` and aborts ("Timed out waiting for file .../gcs_server_port"). Ray re-reads
+    the variable the same way when it turns token auth on itself (``_enable_token_auth``).
+    """
+    if "ray._raylet" not in sys.modules:
+        return  # Ray will read the environment when it is imported
+    from ray._raylet import Config
+
+    Config.initialize("")
+
+
+def _apply_loopback_switch() -> None:
+    """Make an already imported Ray see the single-machine switch as set now.
+
+    Ray copies ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER`` into ``ray_constants.ENABLE_RAY_CLUSTER`` when it is
+    first imported, and reads that attribute whenever it picks the node IP. A learec path that imported
+    Ray before ``init_ray`` (Serve's does) would otherwise start a Ray on every interface.
+    """
     constants = sys.modules.get("ray._private.ray_constants")
-    if (
-        constants is not None
-        and getattr(constants, "ENABLE_RAY_CLUSTER", False)
-        and (os.environ.get(SINGLE_MACHINE_ENV) == "0")
-    ):
-        log.warning(
-            "Ray was imported before learec set %s=0, so the local Ray may listen on every interface; "
-            "set it in the environment before starting Python to keep it on 127.0.0.1",
-            SINGLE_MACHINE_ENV,
-        )
+    if constants is not None and os.environ.get(SINGLE_MACHINE_ENV) == "0":
+        constants.ENABLE_RAY_CLUSTER = False
 
 
 def is_loopback_address(address: str) -> bool:
@@ -109,7 +124,7 @@ def init_ray(
     elif is_loopback_address(address):
         # A head on loopback: without the switch Ray rewrites 127.0.0.1 to the outward IP and never connects.
         os.environ.setdefault(SINGLE_MACHINE_ENV, "0")
-        _check_loopback_switch()
+        _apply_loopback_switch()
     import ray
 
     global _local_cores

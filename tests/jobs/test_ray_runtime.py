@@ -1,4 +1,5 @@
-"""The local Ray that learec starts listens on loopback only and keeps token authentication on."""
+"""The local Ray that learec starts listens on loopback only and keeps token authentication on, with and
+without the Serve endpoint deployed on it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
+from support import REPO_ROOT, free_port
 
 # Runs in a fresh interpreter: Ray reads its networking switches when it is first imported, and the
 # session's Ray (and RAY_AUTH_MODE=disabled from conftest) must not leak into what is measured.
 PROBE = textwrap.dedent(
     """
-    import json, os, psutil
+    import json, os, sys, psutil
+    if len(sys.argv) > 1:
+        import learec.serve.app  # imports Ray before init_ray sets its switches, as `learec serve` does
     from learec.platform.jobs.ray_runtime import init_ray
     ray = init_ray(num_cpus=2, object_store_mb=128)
 
@@ -26,6 +29,11 @@ PROBE = textwrap.dedent(
         return os.getpid()
 
     ray.get([pid.remote() for _ in range(2)])  # start workers: they listen too
+    if len(sys.argv) > 1:  # deploy the endpoint: proxy, controller and replica listen too
+        from pathlib import Path
+        from learec.platform.jobs import deploy
+        from learec.serve.options import ServeConfig
+        deploy.start(Path(sys.argv[1]), ServeConfig(port=int(sys.argv[2])))
     me = psutil.Process()
     sockets = []
     for proc in [me, *me.children(recursive=True)]:
@@ -62,13 +70,27 @@ def test_is_loopback(ip: str, loopback: bool) -> None:
 
 
 @pytest.mark.integration
-def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_AUTH", "RAY_ADDRESS"))}
+@pytest.mark.parametrize("with_serve", [False, True], ids=["ray", "ray+serve"])
+def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path: Path, with_serve: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_AUTH", "RAY_ADDRESS", "RAY_SERVE"))}
     env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # init_ray must set it itself
     env.update(HOME=str(tmp_path), PYTHONPATH=str(REPO_ROOT), RAY_USAGE_STATS_ENABLED="0")
+    args = []
+    if with_serve:
+        from policies import make_policy
+
+        from learec.platform.jobs.deploy import THROUGHPUT_ENV
+
+        env.update(THROUGHPUT_ENV)  # learec serve's default on loopback
+        args = [str(make_policy(tmp_path / "policy", seed=1)), str(free_port())]
     for _ in range(2):  # one retry when Ray's fixed 30 s raylet registration misses on a loaded machine
         out = subprocess.run(
-            [sys.executable, "-c", PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+            [sys.executable, "-c", PROBE, *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if "timed out during startup" not in out.stderr:
             break
@@ -77,6 +99,8 @@ def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path: Path) -> N
     probe = json.loads(lines[-1].removeprefix("PROBE "))
     names = {name for _, _, name in probe["sockets"]}
     assert {"gcs_server", "raylet"} <= names, probe["sockets"]  # the probe sees Ray's servers at all
+    if with_serve:  # and the endpoint's processes
+        assert any("Replica" in name or "ServeReplica" in name for name in names), probe["sockets"]
     exposed = [s for s in probe["sockets"] if not is_loopback(s[0])]
     assert exposed == [], f"listening beyond loopback: {exposed}"
     assert probe["node_ip"] == "127.0.0.1"

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port
 
 from learec.serve.options import ServeConfig
 from learec.serve.policy import ExportedPolicy
 
 KEY = "secret"
 AUTH = {"x-api-key": KEY}
-PORTS = range(18100, 18200)  # this project's loopback range for Serve tests
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
 
 
 @pytest.fixture(scope="module")
 def served(ray_cluster, policy_dir: Path):
     from learec.platform.jobs import deploy
 
-    cfg = ServeConfig(port=_free_port(), app_name="learec-test")
+    cfg = ServeConfig(port=free_port(), app_name="learec-test")
     url = deploy.start(policy_dir, cfg, api_key=KEY)
     yield url, cfg
     deploy.stop()
