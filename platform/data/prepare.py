@@ -51,8 +51,10 @@ PREPARE_HINT = "run `learec data prepare` first"
 class PrepConfig(Checked):
     """Preprocessing, split and transitions; defaults follow the SQN protocol (LEA.md §6-7)."""
 
-    min_session_len: int = opt(3, "drop sessions with fewer events (SQN keeps sessions with > 2 events)")
-    min_item_count: int = opt(3, "drop items with fewer events (SQN: > 2), counted before the split")
+    min_session_len: int = opt(
+        3, "drop sessions with fewer events (SQN keeps sessions with > 2 events)", ge=1
+    )
+    min_item_count: int = opt(3, "drop items with fewer events (SQN: > 2), counted before the split", ge=1)
     filter_until_stable: bool = opt(
         False, "repeat the session and item filters until nothing changes (SQN applies each once)"
     )
@@ -60,10 +62,12 @@ class PrepConfig(Checked):
         86400,
         "user-level logs only (MovieLens): a gap longer than this many seconds starts a new session; "
         "1 day suits rating logs (30 min is the web-click convention); not applied for leave_one_out",
+        ge=1,
     )
     max_session_len: int | None = opt(
         50,
         "keep only each session's last N events (long bot-like sessions dominate otherwise); null keeps all",
+        ge=1,
         le=1_000_000,
     )
     split: Literal["random", "temporal", "leave_one_out"] = opt(
@@ -82,11 +86,6 @@ class PrepConfig(Checked):
 
     def __post_init__(self) -> None:
         super().__post_init__()  # declared bounds (opt ge/le)
-        for name in ("min_session_len", "min_item_count", "session_gap_s", "state_len"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_session_len is not None and self.max_session_len < 1:
-            raise ValueError(f"max_session_len must be >= 1 or null, got {self.max_session_len}")
         if self.split not in splits.SPLIT_METHODS:
             raise ValueError(f"split must be one of {sorted(splits.SPLIT_METHODS)}, got {self.split!r}")
         r = self.split_ratios

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from learec.platform.common.fields import opt
+from learec.platform.common.fields import Checked, opt
 from learec.platform.data import schema
 from learec.platform.eval import metrics as metric_registry
 from learec.platform.eval.ranking import ranks_of_targets
@@ -50,25 +50,24 @@ COVERAGE, NOVELTY = "coverage", "novelty"
 
 
 @dataclass(frozen=True)
-class EvalConfig:
+class EvalConfig(Checked):
     """Full-ranking offline evaluation (SQN protocol)."""
 
-    ks: tuple[int, ...] = opt((5, 10, 20), "cut-offs k for HR@k and NDCG@k")
-    batch_size: int = opt(1024, "states scored per call; memory is about batch_size x n_items x 4 bytes")
+    ks: tuple[int, ...] = opt((5, 10, 20), "cut-offs k for HR@k and NDCG@k", ge=1, le=100_000)
+    batch_size: int = opt(
+        1024, "states scored per call; memory is about batch_size x n_items x 4 bytes", ge=1, le=1_000_000
+    )
     exclude_history: bool = opt(
         False, "rank items in the state last (the SQN protocol does not; published numbers include them)"
     )
     metrics: tuple[str, ...] = opt(("hr", "ndcg"), "registered metrics to report (see eval/metrics.py)")
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # declared ranges (opt ge/le); rules across values below
         if not self.ks:
             raise ValueError("eval.ks must list at least one cut-off")
-        if any(k < 1 for k in self.ks):
-            raise ValueError(f"eval.ks must be >= 1, got {list(self.ks)}")
         if len(set(self.ks)) != len(self.ks):
             raise ValueError(f"eval.ks must not repeat a cut-off, got {list(self.ks)}")
-        if self.batch_size < 1:
-            raise ValueError(f"eval.batch_size must be >= 1, got {self.batch_size}")
         if not self.metrics:
             raise ValueError("eval.metrics must list at least one metric")
         for name in self.metrics:

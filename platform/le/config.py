@@ -35,37 +35,37 @@ class LEConfig(Checked):
         None, "cache folder of `learec models get` (default $LEAREC_MODELS_DIR or ~/.cache/learec/models)"
     )
     # tiny decoder ---------------------------------------------------------------------------------------
-    tiny_hidden: int = opt(128, "tiny decoder: hidden size", le=8192)
-    tiny_layers: int = opt(2, "tiny decoder: transformer layers", le=64)
-    tiny_heads: int = opt(4, "tiny decoder: attention heads")
-    tiny_kv_heads: int = opt(2, "tiny decoder: key/value heads (grouped-query attention)")
-    tiny_intermediate: int = opt(256, "tiny decoder: MLP width", le=32768)
+    tiny_hidden: int = opt(128, "tiny decoder: hidden size", ge=1, le=8192)
+    tiny_layers: int = opt(2, "tiny decoder: transformer layers", ge=1, le=64)
+    tiny_heads: int = opt(4, "tiny decoder: attention heads", ge=1)
+    tiny_kv_heads: int = opt(2, "tiny decoder: key/value heads (grouped-query attention)", ge=1)
+    tiny_intermediate: int = opt(256, "tiny decoder: MLP width", ge=1, le=32768)
     tiny_vocab: int = opt(
-        1000, "tiny decoder: BPE vocabulary trained on the catalogue text (item tokens extra)"
+        1000, "tiny decoder: BPE vocabulary trained on the catalogue text (item tokens extra)", ge=300
     )
     train_base: bool | None = opt(
         None, "train all base weights too (no LoRA); default: yes for the random tiny base, no otherwise"
     )
     # LoRA -----------------------------------------------------------------------------------------------
-    lora_r: int = opt(8, "LoRA rank")
-    lora_alpha: int = opt(16, "LoRA alpha (scale alpha/r)")
-    lora_dropout: float = opt(0.05, "LoRA dropout (training only)")
+    lora_r: int = opt(8, "LoRA rank", ge=1)
+    lora_alpha: int = opt(16, "LoRA alpha (scale alpha/r)", ge=1)
+    lora_dropout: float = opt(0.05, "LoRA dropout (training only)", ge=0, lt=1)
     lora_targets: tuple[str, ...] = opt((), "LoRA target modules; empty: detected (q_proj,v_proj for Llama)")
     # data -----------------------------------------------------------------------------------------------
-    user_fraction: float = opt(0.1, "share of TRAIN sessions used to adapt the LE (seeded)")
-    max_history: int = opt(10, "items of the state shown to the LE (<= the data's state_len)", le=1000)
-    max_text_tokens: int = opt(32, "item text tokens used to learn each item token", le=4096)
+    user_fraction: float = opt(0.1, "share of TRAIN sessions used to adapt the LE (seeded)", gt=0, le=1)
+    max_history: int = opt(10, "items of the state shown to the LE (<= the data's state_len)", ge=1, le=1000)
+    max_text_tokens: int = opt(32, "item text tokens used to learn each item token", ge=1, le=4096)
     # training -------------------------------------------------------------------------------------------
-    item_token_epochs: int = opt(4, "epochs over the catalogue text for the item tokens")
-    steps: int = opt(600, "joint state-model + reward-model steps on the user subset")
-    batch_size: int = opt(32, "transitions (or item texts) per step", le=65536)
-    lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)")
-    weight_decay: float = opt(0.0, "AdamW weight decay")
-    n_negatives: int = opt(4, "sampled un-interacted items per positive in L_rm")
-    temperature: float = opt(0.1, "τ of the state-model softmax over item tokens")
-    centering_coeff: float = opt(0.01, "c of the reward centring term c·mean((r⁺ + r⁻)²)")
-    sm_weight: float = opt(1.0, "weight of L_sm in the joint loss")
-    rm_weight: float = opt(1.0, "weight of L_rm in the joint loss")
+    item_token_epochs: int = opt(4, "epochs over the catalogue text for the item tokens", ge=0)
+    steps: int = opt(600, "joint state-model + reward-model steps on the user subset", ge=0)
+    batch_size: int = opt(32, "transitions (or item texts) per step", ge=1, le=65536)
+    lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)", gt=0)
+    weight_decay: float = opt(0.0, "AdamW weight decay", ge=0)
+    n_negatives: int = opt(4, "sampled un-interacted items per positive in L_rm", ge=1)
+    temperature: float = opt(0.1, "τ of the state-model softmax over item tokens", gt=0)
+    centering_coeff: float = opt(0.01, "c of the reward centring term c·mean((r⁺ + r⁻)²)", ge=0)
+    sm_weight: float = opt(1.0, "weight of L_sm in the joint loss", ge=0)
+    rm_weight: float = opt(1.0, "weight of L_rm in the joint loss", ge=0)
     reward_state_term: bool = opt(
         True, "reward adds β·<S_t, e(a)> (β learned, starts at 1/τ) to the head on the action token"
     )
@@ -78,46 +78,27 @@ class LEConfig(Checked):
         "default: yes on the tiny base, no on a pretrained one (it hurt SmolLM2 at 300 LoRA steps)",
     )
     item_text_weight: float = opt(
-        0.0, "weight of the item-text loss kept during the state/reward steps (keeps item tokens grounded)"
+        0.0,
+        "weight of the item-text loss kept during the state/reward steps (keeps item tokens grounded)",
+        ge=0,
     )
     eval_every: int = opt(
-        100, "early stopping: score held-out pairs every N steps and keep the best weights (0: off)"
+        100, "early stopping: score held-out pairs every N steps and keep the best weights (0: off)", ge=0
     )
     heldout_pairs: int = opt(
-        512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy", le=10_000_000
+        512, "held-out (a⁺, a⁻) pairs for reward stats and pairwise accuracy", ge=1, le=10_000_000
     )
     # inference ------------------------------------------------------------------------------------------
-    candidate_factor: int = opt(3, "positive actions: re-score candidate_factor·k state-model candidates")
-    infer_batch_size: int = opt(256, "rows per forward pass at inference", le=65536)
+    candidate_factor: int = opt(
+        3, "positive actions: re-score candidate_factor·k state-model candidates", ge=1
+    )
+    infer_batch_size: int = opt(256, "rows per forward pass at inference", ge=1, le=65536)
     seed: int = opt(0, "seed of the base init, user subset, sampling and negatives")
     device: str = opt("cpu", "torch device for training: cpu | cuda | cuda:0 ...")
-    threads: int | None = opt(None, "torch CPU threads while training (default: torch's)")
+    threads: int | None = opt(None, "torch CPU threads while training (default: torch's)", ge=1)
 
     def __post_init__(self) -> None:
-        super().__post_init__()  # declared bounds (opt ge/le)
-        positive = (
-            "tiny_hidden",
-            "tiny_layers",
-            "tiny_heads",
-            "tiny_kv_heads",
-            "tiny_intermediate",
-            "tiny_vocab",
-            "lora_r",
-            "lora_alpha",
-            "max_history",
-            "max_text_tokens",
-            "batch_size",
-            "n_negatives",
-            "heldout_pairs",
-            "candidate_factor",
-            "infer_batch_size",
-        )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"le.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("item_token_epochs", "steps", "eval_every"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"le.{name} must be >= 0, got {getattr(self, name)}")
+        super().__post_init__()  # declared ranges (opt ge/gt/le/lt); rules across fields below
         if not self.backbone:
             raise ValueError("le.backbone must be 'tiny', 'smollm2-135m' or a local HF model folder")
         if self.tiny_hidden % self.tiny_heads or self.tiny_heads % self.tiny_kv_heads:
@@ -125,20 +106,6 @@ class LEConfig(Checked):
                 f"le.tiny_hidden ({self.tiny_hidden}) must divide by le.tiny_heads ({self.tiny_heads}), "
                 f"which must divide by le.tiny_kv_heads ({self.tiny_kv_heads})"
             )
-        if self.tiny_vocab < 300:
-            raise ValueError(f"le.tiny_vocab must be >= 300 (256 bytes + specials), got {self.tiny_vocab}")
-        if not 0.0 < self.user_fraction <= 1.0:
-            raise ValueError(f"le.user_fraction must be in (0, 1], got {self.user_fraction}")
-        if not 0.0 <= self.lora_dropout < 1.0:
-            raise ValueError(f"le.lora_dropout must be in [0, 1), got {self.lora_dropout}")
-        for name in ("lr", "temperature"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"le.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("weight_decay", "centering_coeff", "sm_weight", "rm_weight", "item_text_weight"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"le.{name} must be >= 0, got {getattr(self, name)}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"le.threads must be >= 1, got {self.threads}")
 
     @property
     def is_tiny(self) -> bool:

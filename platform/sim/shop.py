@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from learec.platform.common.fields import opt
+from learec.platform.common.fields import Checked, opt
 from learec.platform.data import schema
 from learec.platform.data.raw import RawLogs
 from learec.platform.sim import users as behaviour_model
@@ -37,56 +37,55 @@ _SESSIONS_PER_CHUNK = 1 << 15
 
 
 @dataclass(frozen=True)
-class ShopConfig:
+class ShopConfig(Checked):
     """The synthetic shop. Defaults give ~2000 sessions x ~9 events in about a second."""
 
-    n_items: int = opt(400, "catalogue size; item i has raw id sku-000i")
-    n_categories: int = opt(8, f"product categories (1..{MAX_CATEGORIES}); each is a taste cluster")
-    n_users: int = opt(500, "users; each session belongs to one, drawn by a log-normal activity")
-    n_sessions: int = opt(2000, "sessions that generate() writes unless told otherwise")
-    latent_dim: int = opt(8, "width d of the latent item and taste vectors")
+    n_items: int = opt(400, "catalogue size; item i has raw id sku-000i", ge=1, le=1_000_000)
+    n_categories: int = opt(8, "product categories; each is a taste cluster", ge=1, le=MAX_CATEGORIES)
+    n_users: int = opt(
+        500, "users; each session belongs to one, drawn by a log-normal activity", ge=1, le=10_000_000
+    )
+    n_sessions: int = opt(2000, "sessions that generate() writes unless told otherwise", ge=1, le=100_000_000)
+    latent_dim: int = opt(8, "width d of the latent item and taste vectors", ge=1, le=1024)
     mean_session_len: float = opt(8.0, "mean clicks per session (a purchase adds one more event)")
     min_session_len: int = opt(
-        3, "fewest clicks per session; >= 3 so SQN preprocessing (> 2 events) keeps it"
+        3, "fewest clicks per session; >= 3 so SQN preprocessing (> 2 events) keeps it", ge=1, le=10_000
     )
-    max_session_len: int = opt(50, "most clicks per session (the geometric tail is cut here)")
-    drift: float = opt(0.3, "in [0, 1]: how far the session taste moves toward each viewed item (0: static)")
+    max_session_len: int = opt(
+        50, "most clicks per session (the geometric tail is cut here)", ge=1, le=10_000
+    )
+    drift: float = opt(0.3, "how far the session taste moves toward each viewed item (0: static)", ge=0, le=1)
     taste_strength: float = opt(
-        2.0, "norm of users' taste vectors: higher makes utility more personal and less popularity-driven"
+        2.0,
+        "norm of users' taste vectors: higher makes utility more personal and less popularity-driven",
+        gt=0,
     )
-    quality_std: float = opt(0.5, "spread of item quality, the utility every user shares (shown as rating)")
-    choice_temperature: float = opt(0.6, "softmax temperature of the option a user clicks (lower: greedier)")
+    quality_std: float = opt(
+        0.5, "spread of item quality, the utility every user shares (shown as rating)", ge=0
+    )
+    choice_temperature: float = opt(
+        0.6, "softmax temperature of the option a user clicks (lower: greedier)", gt=0
+    )
     purchase_bias: float = opt(3.2, "utility at which a clicked item is bought with probability 0.5")
-    purchase_temperature: float = opt(0.4, "slope of the purchase sigmoid in utility units (lower: sharper)")
-    repeat_penalty: float = opt(1.5, "utility lost by an item already viewed in the session")
-    logging_slate_size: int = opt(10, "items the logging recommender shows per step")
-    logging_category_share: float = opt(
-        0.5, "in [0, 1]: share of the logging slate drawn from the last clicked item's category"
+    purchase_temperature: float = opt(
+        0.4, "slope of the purchase sigmoid in utility units (lower: sharper)", gt=0
     )
-    popularity_skew: float = opt(1.0, "log-normal sigma of the logging recommender's popularity prior")
+    repeat_penalty: float = opt(1.5, "utility lost by an item already viewed in the session", ge=0)
+    logging_slate_size: int = opt(10, "items the logging recommender shows per step", ge=1, le=1000)
+    logging_category_share: float = opt(
+        0.5, "share of the logging slate drawn from the last clicked item's category", ge=0, le=1
+    )
+    popularity_skew: float = opt(1.0, "log-normal sigma of the logging recommender's popularity prior", ge=0)
     search_utility: float = opt(
         2.0, "utility of the user's own search, the outside option to the logged slate (higher: less bias)"
     )
     leave_utility: float = opt(1.0, "online evaluation: utility of leaving instead of clicking a slate item")
-    start_ts: int = opt(1_700_000_000, "unix time of the first session")
-    span_days: float = opt(30.0, "session starts are spread uniformly over this many days")
+    start_ts: int = opt(1_700_000_000, "unix time of the first session", ge=0)
+    span_days: float = opt(30.0, "session starts are spread uniformly over this many days", gt=0)
     seed: int = opt(0, "fixes the world (catalogue, users) and, by default, the generated sessions")
 
     def __post_init__(self) -> None:
-        positive_int = (
-            "n_items",
-            "n_users",
-            "n_sessions",
-            "latent_dim",
-            "min_session_len",
-            "max_session_len",
-            "logging_slate_size",
-        )
-        for name in positive_int:
-            if getattr(self, name) < 1:
-                raise ValueError(f"shop.{name} must be >= 1, got {getattr(self, name)}")
-        if not 1 <= self.n_categories <= MAX_CATEGORIES:
-            raise ValueError(f"shop.n_categories must be in [1, {MAX_CATEGORIES}], got {self.n_categories}")
+        super().__post_init__()  # declared ranges (opt ge/gt/le); rules across fields below
         if self.n_items < self.n_categories:
             raise ValueError(
                 f"shop.n_items ({self.n_items}) must be >= shop.n_categories ({self.n_categories})"
@@ -101,17 +100,6 @@ class ShopConfig:
                 f"shop.mean_session_len must be in [min_session_len, max_session_len] = "
                 f"[{self.min_session_len}, {self.max_session_len}], got {self.mean_session_len}"
             )
-        for name in ("drift", "logging_category_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"shop.{name} must be in [0, 1], got {getattr(self, name)}")
-        for name in ("choice_temperature", "purchase_temperature", "span_days", "taste_strength"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"shop.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("quality_std", "repeat_penalty", "popularity_skew"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"shop.{name} must be >= 0, got {getattr(self, name)}")
-        if self.start_ts < 0:
-            raise ValueError(f"shop.start_ts must be >= 0 (unix seconds), got {self.start_ts}")
 
 
 @dataclass(frozen=True)
