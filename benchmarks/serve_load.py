@@ -2,16 +2,19 @@
 
     .venv/bin/python benchmarks/serve_load.py [--quick]
 
-Variants (each its own server process on 127.0.0.1, ports 18300-18309):
+Variants (each its own server process on 127.0.0.1, ports 18300-18309; one Serve variant up at a time):
 - ``bare``: the same API and ExportedPolicy under uvicorn (the reference for Serve's overhead);
 - ``serve-default``: Ray Serve with Ray's default mode (``throughput_mode=off``);
-- ``serve-fixed-wait``: the throughput mode with Ray's ``@serve.batch`` (5 ms wait for every batch), the
-  batching before issue 16 (``serve_fixed_wait.py``);
-- ``serve``: learec's default on loopback (Serve's throughput mode without its non-loopback listeners);
-- ``serve-batch1``: the same with ``max_batch_size=1`` (no batching).
+- ``serve-fixed-wait``: ``serve-actor``'s settings with Ray's ``@serve.batch`` (5 ms wait for every
+  batch), the batching before issue 16 (``serve_fixed_wait.py``);
+- ``serve-actor``: Serve's throughput mode without its non-loopback listeners, the proxy reaching the replica
+  by Ray actor calls (``RAY_SERVE_PROXY_USE_GRPC=0``);
+- ``serve``: learec's default on loopback: the same, the proxy reaching the replica over gRPC;
+- ``serve-batch1``: ``serve-actor`` with ``max_batch_size=1`` (no batching).
 For each: p50, p99 and rps at concurrency 1, 8, 16, 32 (histories of 1-10 items, k=10), errors, and RSS
-of proxy and replica before and after. Goals (issue 16, ratios in one run): Serve p50 at c=1 <= 2x bare,
-rps at c=16 >= 1.0x bare, p99 at c=16 <= 150 ms, zero errors. Writes benchmarks/results/serve_load.json.
+of proxy and replica before and after each variant's run. Goals (issue 16, ratios in one run): Serve p50 at
+c=1 <= 2x bare, rps at c=16 >= 1.0x bare, p99 at c=16 <= 150 ms, zero errors. Writes
+benchmarks/results/serve_load.json.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ from learec.platform.common.atomic import atomic_path
 from learec.platform.jobs.deploy import THROUGHPUT_ENV
 
 RESULTS = Path(__file__).parent / "results" / "serve_load.json"
+# learec's throughput mode with the proxy reaching the replica by Ray actor calls (its default until the
+# proxy's gRPC path measured faster).
+ACTOR_CALLS_ENV = {**THROUGHPUT_ENV, "RAY_SERVE_PROXY_USE_GRPC": "0"}
 LEVELS = (1, 8, 16, 32)
 
 
@@ -50,37 +56,54 @@ def _variants(policy: Path, logs: Path) -> dict[str, Any]:
             policy, port, logs / "serve-default.log", {}, throughput_mode="off"
         ),
         "serve-fixed-wait": lambda port: fixed_wait_server(
-            policy, port, logs / "serve-fixed-wait.log", THROUGHPUT_ENV
+            policy, port, logs / "serve-fixed-wait.log", ACTOR_CALLS_ENV
+        ),
+        "serve-actor": lambda port: serve_server(
+            policy, port, logs / "serve-actor.log", ACTOR_CALLS_ENV, throughput_mode="on"
         ),
         "serve": lambda port: serve_server(
             policy, port, logs / "serve.log", THROUGHPUT_ENV, throughput_mode="on"
         ),
         "serve-batch1": lambda port: serve_server(
-            policy, port, logs / "serve-batch1.log", THROUGHPUT_ENV, throughput_mode="on", max_batch_size=1
+            policy, port, logs / "serve-batch1.log", ACTOR_CALLS_ENV, throughput_mode="on", max_batch_size=1
         ),
     }
 
 
 def _measure(
-    servers: dict[str, Any], requests: dict[int, int], deadline_s: float, rounds: int
+    variants: dict[str, Any], chosen: list[str], requests: dict[int, int], deadline_s: float, rounds: int
 ) -> dict[str, Any]:
-    """All servers up at once; each level runs variant after variant, ``rounds`` times, so the noise of a
-    shared machine falls on every variant alike. Levels of the same variant are merged over rounds."""
+    """Each round starts every variant in turn, alone beside the bare app, measures all levels and stops it.
+
+    One Serve cluster at a time: an idle Ray cluster still burns CPU (GCS, raylet, controller, proxy
+    health checks), so variants started together would tax each other on 2 cores. The bare app (no Ray)
+    stays up and is measured right before each variant, so machine noise falls on both alike. Levels of
+    the same variant are merged over rounds.
+    """
     rng = random.Random(0)
-    results: dict[str, Any] = {}
-    for name, server in servers.items():
-        results[name] = {"ready_s": round(server.ready_s, 1)}
-    for name, server in servers.items():
-        run_load(server.url, [random_body(rng) for _ in range(100)], 8, 30)  # warm-up
-        results[name]["rss_before_mb"] = serve_rss_mb(server)
-        results[name]["runs"] = []
-    for _ in range(rounds):
-        for c in LEVELS:
-            for name, server in servers.items():
-                bodies = [random_body(rng) for _ in range(requests[c] // rounds)]
-                results[name]["runs"].append(run_load(server.url, bodies, c, deadline_s))
-    for name, server in servers.items():
-        results[name]["rss_after_mb"] = serve_rss_mb(server)
+    results: dict[str, Any] = {name: {"runs": [], "ready_s": [], "rss": []} for name in chosen}
+    bare = variants["bare"](18300)
+    bare.wait_ready()
+    try:
+        run_load(bare.url, [random_body(rng) for _ in range(100)], 8, 30)  # warm-up
+        for _ in range(rounds):
+            for i, name in enumerate(n for n in chosen if n != "bare"):
+                server = variants[name](18301 + i)
+                try:
+                    results[name]["ready_s"].append(round(server.wait_ready(), 1))
+                    run_load(server.url, [random_body(rng) for _ in range(100)], 8, 30)  # warm-up
+                    before = serve_rss_mb(server)
+                    for c in LEVELS:
+                        for target, key in ((bare, "bare"), (server, name)):
+                            bodies = [random_body(rng) for _ in range(requests[c] // rounds)]
+                            results[key]["runs"].append(run_load(target.url, bodies, c, deadline_s))
+                    results[name]["rss"].append({"before_mb": before, "after_mb": serve_rss_mb(server)})
+                finally:
+                    server.stop()
+        results["bare"]["rss"].append({"after_mb": serve_rss_mb(bare)})
+    finally:
+        bare.stop()
+    for name in chosen:
         results[name]["levels"] = [
             _merge([r for r in results[name]["runs"] if r["concurrency"] == c]) for c in LEVELS
         ]
@@ -138,15 +161,7 @@ def main() -> None:
     policy = export_benchmark_policy(work / "policy")
     variants = _variants(policy, work)
     chosen = ["bare", *[v for v in (args.only.split(",") if args.only else variants) if v != "bare"]]
-    servers: dict[str, Any] = {}
-    try:
-        for i, name in enumerate(chosen):  # one at a time: Ray's start-up times out on a busy machine
-            servers[name] = variants[name](18300 + i)
-            servers[name].ready_s = servers[name].wait_ready()
-        results = _measure(servers, requests, args.deadline_s, args.rounds)
-    finally:
-        for server in servers.values():
-            server.stop()
+    results = _measure(variants, chosen, requests, args.deadline_s, args.rounds)
     for name in results:
         for lv in results[name]["levels"]:
             row = f"{name:14s} c={lv['concurrency']:>2} p50 {lv['p50_ms']:7.2f} ms p99 {lv['p99_ms']:7.2f} ms"

@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 
 # Serve's throughput-optimized mode (Ray 2.60, ``serve/_private/constants.py``) minus the parts that
 # listen beyond loopback: direct ingress (a second HTTP port per replica) and HAProxy (stats and metrics
-# frontends on every interface). gRPC between deployments stays off: learec has one deployment, so it
-# would only add a hop. What is left: user code on the replica's loop, buffered request-path logs, the
-# router on the proxy's loop, and a frozen GC after start-up (measured in BENCHMARKS.md). The replica's
-# own gRPC server exists in every mode; ``serve/loopback.py`` keeps it on 127.0.0.1 on a loopback node.
+# frontends on every interface). On top, the proxy reaches the replica over the replica's gRPC server
+# instead of a Ray actor call: the fastest safe setting measured (BENCHMARKS.md "Serving"). That server
+# exists in every mode; ``serve/loopback.py`` keeps it on 127.0.0.1 when the node is on loopback. gRPC
+# between deployments stays off: learec has one deployment. Also kept from the mode: user code on the
+# replica's loop, buffered request-path logs, the router on the proxy's loop, a frozen GC after start-up.
 THROUGHPUT_ENV = {
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+    "RAY_SERVE_PROXY_USE_GRPC": "1",
     "RAY_SERVE_USE_GRPC_BY_DEFAULT": "0",
     "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
     "RAY_SERVE_ENABLE_HA_PROXY": "0",

@@ -186,6 +186,7 @@ def _tuner(spec: SweepSpec, trainable: Any, resources: TrialResources, out: Path
             name=TUNE_DIR,
             storage_path=str(out),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+            failure_config=tune.FailureConfig(max_failures=sweep.trial_retries),
             callbacks=callbacks,
             verbose=0,
         ),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from learec.platform.common.fields import from_dict, opt
+from learec.platform.common.fields import Checked, from_dict, opt
 from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import ConfigError, build_config, read_yaml, set_dotted
 
@@ -44,7 +44,7 @@ SEARCHABLE_PREFIX = "train."  # trials rerun training only; data, LE and labels 
 
 
 @dataclass(frozen=True)
-class SweepConfig:
+class SweepConfig(Checked):
     """How Tune searches; the search space itself is ``space`` (see the module docstring)."""
 
     name: str | None = opt(None, "sweep folder under runs/<name>/sweeps/; none: the file's stem")
@@ -53,20 +53,27 @@ class SweepConfig:
     )
     metric: str = opt("val/ndcg@10/purchase", "validation metric ASHA and the best trial use (never a loss)")
     mode: Literal["max", "min"] = opt("max", "whether a larger metric is better")
-    num_samples: int = opt(8, "trials to sample (each grid point is tried this many times)")
+    num_samples: int = opt(8, "trials to sample (each grid point is tried this many times)", ge=1)
     search_alg: Literal["random", "optuna"] = opt("random", "random search, or Optuna's TPE")
     scheduler: Literal["asha", "fifo"] = opt("asha", "asha stops weak trials early; fifo runs all to the end")
-    grace_period: int = opt(10, "training iterations every trial runs before ASHA may stop it")
-    reduction_factor: float = opt(2.0, "ASHA keeps 1/reduction_factor of the trials at each rung")
+    grace_period: int = opt(10, "training iterations every trial runs before ASHA may stop it", ge=1)
+    reduction_factor: float = opt(2.0, "ASHA keeps 1/reduction_factor of the trials at each rung", gt=1)
     seed: int = opt(0, "seed of the search algorithm (same seed, same configs)")
-    max_concurrent: int = opt(0, "trials at once; 0: as many as the cluster's free resources allow")
-    trial_cpus: float = opt(0.5, "CPUs of the trial process (driver-side learner and validation)")
+    max_concurrent: int = opt(0, "trials at once; 0: as many as the cluster's free resources allow", ge=0)
+    trial_cpus: float = opt(0.5, "CPUs of the trial process (driver-side learner and validation)", gt=0)
     data_cpus: float = opt(
         1.0,
         "CPUs reserved per trial for Ray Data's file listing (1 CPU) and read tasks (half of this each); "
         ">= 1, or the pipeline never starts inside the trial's placement group",
+        ge=1,
     )
-    gpus_per_trial: float = opt(1.0, "GPUs per trial when the cluster has GPUs (ignored without)")
+    trial_retries: int = opt(
+        2,
+        "times Tune restarts a failed trial from its last checkpoint before the sweep reports it (a lost "
+        "node or a transient Ray Data actor failure should not cost the sweep)",
+        ge=0,
+    )
+    gpus_per_trial: float = opt(1.0, "GPUs per trial when the cluster has GPUs (ignored without)", ge=0)
     test_seeds: tuple[int, ...] = opt((0, 1, 2), "seeds the best config is retrained with for test metrics")
     prepared: str | None = opt(None, "prepared data folder; none: prepare it like `learec run` into the run")
     labels: str | None = opt(
@@ -74,20 +81,7 @@ class SweepConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.num_samples < 1:
-            raise ValueError(f"sweep.num_samples must be >= 1, got {self.num_samples}")
-        if self.grace_period < 1:
-            raise ValueError(f"sweep.grace_period must be >= 1, got {self.grace_period}")
-        if self.reduction_factor <= 1:
-            raise ValueError(f"sweep.reduction_factor must be > 1, got {self.reduction_factor}")
-        if self.max_concurrent < 0:
-            raise ValueError(f"sweep.max_concurrent must be >= 0, got {self.max_concurrent}")
-        if self.trial_cpus <= 0 or self.gpus_per_trial < 0:
-            raise ValueError("sweep.trial_cpus must be > 0 and sweep.gpus_per_trial >= 0")
-        if self.data_cpus < 1:
-            raise ValueError(
-                f"sweep.data_cpus must be >= 1 (Ray Data lists files with 1 CPU), got {self.data_cpus}"
-            )
+        super().__post_init__()  # declared ranges (opt ge/gt); rules on values below
         if not self.test_seeds:
             raise ValueError("sweep.test_seeds must list at least one seed")
         if self.name is not None and (not self.name or "/" in self.name or self.name.startswith(".")):
