@@ -10,7 +10,7 @@ Throughput is trials per minute at equal budget (every trial runs all iterations
 saving is the training iterations it spent for its best validation figure against FIFO's.
 Writes benchmarks/results/sweep_overhead.json.
 
-    .venv/bin/python benchmarks/sweep_overhead.py [--trials 8] [--iterations 24]
+    .venv/bin/python benchmarks/sweep_overhead.py [--trials 8] [--iterations 200]
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def tune_phase(spec, data_root: Path, out: Path) -> tuple[float, list[dict]]:
     from learec.platform.jobs.sweep_trial import TrialContext, run_trial
 
     resources = trial_resources(spec, ray.cluster_resources())
-    trainable = tune.with_parameters(run_trial, ctx=TrialContext(trial_fixed(spec), str(data_root), None))
+    ctx = TrialContext(trial_fixed(spec), str(data_root), None)
+    trainable = tune.with_parameters(run_trial, ctx=ctx)
     tuner = _tuner(spec, trainable, resources, out, mlflow=False)
     start = time.perf_counter()
     grid = tuner.fit()
@@ -77,8 +78,13 @@ def plain_phase(spec, data_root: Path, rows: list[dict], out: Path) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8)
-    parser.add_argument("--iterations", type=int, default=24)
+    # A trial as long as a real search's (tune_configs/*_shop.yaml train 400 iterations): at a few dozen
+    # iterations the fixed start of every trial (RLlib build, data pipeline) is all that is measured.
+    parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--num-cpus", type=int, default=4, help="logical CPUs of the local Ray")
+    parser.add_argument(
+        "--max-concurrent", type=int, default=0, help="trials at once; 0: what the sweep derives"
+    )
     args = parser.parse_args()
 
     from learec.platform.jobs.ray_runtime import init_ray
@@ -91,8 +97,9 @@ def main() -> None:
         "runs_dir": str(tmp / "runs"),
         "sweep.num_samples": str(args.trials),
         "train.iterations": str(args.iterations),
-        "train.eval_every": str(max(1, args.iterations // 4)),
-        "sweep.grace_period": str(max(1, args.iterations // 4)),
+        "train.eval_every": str(max(1, args.iterations // 8)),  # rungs at 1/8, 1/4, 1/2 of the budget
+        "sweep.grace_period": str(max(1, args.iterations // 8)),
+        "sweep.max_concurrent": str(args.max_concurrent),
     }
     fifo = load_sweep(QUICK, {**base, "sweep.scheduler": "fifo", "sweep.name": "fifo"})
     asha = load_sweep(QUICK, {**base, "sweep.scheduler": "asha", "sweep.name": "asha"})

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from learec.platform.common import atomic
 from learec.platform.common.fields import replace, to_dict
@@ -31,6 +31,13 @@ from learec.platform.jobs.fingerprint import fingerprint
 from learec.platform.jobs.run_dir import RunDir
 from learec.platform.jobs.variants import VARIANTS, Variant
 from learec.rllib_algos.common.train_config import TrainConfig
+
+if TYPE_CHECKING:  # types only: the CLI must not pay for pyarrow/numpy-heavy imports at start-up
+    import numpy as np
+
+    from learec.platform.data.prepare import PreparedData
+    from learec.platform.sim.online_eval import RecommendFn
+    from learec.platform.sim.shop import SyntheticShop
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +154,7 @@ def run_pipeline(
 
 
 # stages -------------------------------------------------------------------------------------------------
-def _shop(cfg: RunConfig) -> Any:
+def _shop(cfg: RunConfig) -> SyntheticShop | None:
     if cfg.data.source != "shop":
         return None
     from learec.platform.sim.shop import SyntheticShop
@@ -166,7 +173,7 @@ def reused(run: RunDir, stage: str, key: str, say: StageLog, title: str) -> bool
     return False
 
 
-def stage_data(cfg: RunConfig, run: RunDir, progress: Progress, say: StageLog = logger.info) -> Any:
+def stage_data(cfg: RunConfig, run: RunDir, progress: Progress, say: StageLog = logger.info) -> PreparedData:
     from learec.platform.data.prepare import load_prepared
     from learec.platform.jobs.data_jobs import prepare_data
 
@@ -179,7 +186,9 @@ def stage_data(cfg: RunConfig, run: RunDir, progress: Progress, say: StageLog = 
     return prepared
 
 
-def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any, say: StageLog = logger.info) -> None:
+def stage_popularity(
+    cfg: RunConfig, run: RunDir, data: PreparedData, shop: SyntheticShop | None, say: StageLog = logger.info
+) -> None:
     from learec.platform.eval.baselines import popularity_score_fn
     from learec.platform.eval.protocol import evaluate_detailed
     from learec.platform.eval.significance import TEST_RANKS, save_ranked
@@ -216,12 +225,12 @@ def stage_popularity(cfg: RunConfig, run: RunDir, data: Any, shop: Any, say: Sta
     run.mark_done("popularity", key)
 
 
-def _popularity_recommender(popularity: Any, raw_ids: list[str]) -> Callable[..., list[list[str]]]:
+def _popularity_recommender(popularity: np.ndarray, raw_ids: list[str]) -> RecommendFn:
     import numpy as np
 
     order = [raw_ids[i] for i in np.argsort(-popularity, kind="stable")]
 
-    def recommend(histories: Any, k: int) -> list[list[str]]:
+    def recommend(histories: Sequence[Sequence[str]], k: int) -> list[list[str]]:
         out = []
         for history in histories:
             seen = set(history)
@@ -231,7 +240,7 @@ def _popularity_recommender(popularity: Any, raw_ids: list[str]) -> Callable[...
     return recommend
 
 
-def _online_eval(cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[str]]]) -> dict[str, float]:
+def _online_eval(cfg: RunConfig, shop: SyntheticShop, recommend: RecommendFn) -> dict[str, float]:
     from learec.platform.sim.online_eval import evaluate_policy
 
     return evaluate_policy(
@@ -248,9 +257,7 @@ _HELD_OUT_LOGS: dict[str, Any] = {}  # fingerprint of the shop config -> LoggedS
 HELD_OUT_SEED_OFFSET = 10_000  # held-out logged sessions: shop.generate(seed=shop.seed + this)
 
 
-def _off_policy_eval(
-    cfg: RunConfig, shop: Any, recommend: Callable[..., list[list[str]]]
-) -> dict[str, float]:
+def _off_policy_eval(cfg: RunConfig, shop: SyntheticShop, recommend: RecommendFn) -> dict[str, float]:
     """IPS / SNIPS / DR of a policy's purchase rate from held-out logged sessions of the shop."""
     if not cfg.online.ope_sessions:
         return {}
@@ -266,7 +273,12 @@ def _off_policy_eval(
 
 
 def stage_le(
-    cfg: RunConfig, run: RunDir, data: Any, shop: Any, progress: Progress, say: StageLog = logger.info
+    cfg: RunConfig,
+    run: RunDir,
+    data: PreparedData,
+    shop: SyntheticShop | None,
+    progress: Progress,
+    say: StageLog = logger.info,
 ) -> Path:
     from learec.platform.jobs import le_jobs
 
@@ -287,7 +299,7 @@ def stage_le(
 def stage_label(
     cfg: RunConfig,
     run: RunDir,
-    data: Any,
+    data: PreparedData,
     le_ckpt: Path,
     progress: Progress,
     say: StageLog = logger.info,
@@ -326,10 +338,10 @@ def train_config_for(cfg: RunConfig, spec: ModelSpec) -> TrainConfig:
 def stage_train(
     cfg: RunConfig,
     run: RunDir,
-    data: Any,
+    data: PreparedData,
     spec: ModelSpec,
     labels_dir: Path | None,
-    shop: Any,
+    shop: SyntheticShop | None,
     progress: Progress,
     say: StageLog = logger.info,
     need_ray: Callable[[], None] | None = None,
@@ -365,7 +377,7 @@ def stage_train(
 
         policy = ExportedPolicy.load(result.export_dir)
 
-        def recommend(histories: Any, k: int) -> list[list[str]]:
+        def recommend(histories: Sequence[Sequence[str]], k: int) -> list[list[str]]:
             # Simulated histories may hold items the vocabulary dropped (rare in train): skipped quietly.
             return [[r for r, _ in recs] for recs in policy.recommend_detailed(histories, k).items]
 
