@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import sys
 from typing import Any
 
@@ -177,3 +178,27 @@ def quiet_ray_logs() -> None:
         return
     for name in ("ray", "ray.data", "ray.rllib", "ray.tune", "ray.serve"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    _drop_raylet_notices()
+
+
+# Notices the raylet pushes to every driver that say nothing a user can act on. Ray prints pushed
+# messages to stdout itself (``worker.listen_error_messages``), even with ``log_to_driver=False``.
+RAYLET_NOTICES = re.compile(r"PYTHON worker processes have been started on node")
+
+
+def _drop_raylet_notices() -> None:
+    """Keep the known raylet notices above off stdout; every other pushed message (a worker killed for
+    memory, a task that failed) is still printed, as Ray does."""
+    from ray._private import worker
+
+    original = worker.print_to_stdstream
+    if getattr(original, "_learec_filter", False):
+        return
+
+    def print_unless_notice(data: dict[str, Any], ignore_prefix: bool) -> None:
+        lines = [ln for ln in data.get("lines", []) if not RAYLET_NOTICES.search(str(ln))]
+        if lines:
+            original({**data, "lines": lines}, ignore_prefix)
+
+    print_unless_notice._learec_filter = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = print_unless_notice

@@ -123,3 +123,30 @@ def test_loopback_addresses_are_recognised(address: str, loopback: bool) -> None
     from learec.platform.jobs.ray_runtime import is_loopback_address
 
     assert is_loopback_address(address) is loopback
+
+
+def test_raylet_notices_stay_off_stdout_other_pushed_messages_pass(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ray._private import worker
+
+    from learec.platform.jobs import ray_runtime
+
+    original = worker.print_to_stdstream
+    try:
+        ray_runtime._drop_raylet_notices()
+        ray_runtime._drop_raylet_notices()  # once only: a second call does not wrap the filter again
+        notice = (
+            "WARNING: 8 PYTHON worker processes have been started on node: abc with address: 127.0.0.1, "
+            "which is 4x the maximum expected startup concurrency (2)."
+        )
+        killed = "Task was killed due to the node running low on memory."
+        worker.print_to_stdstream({"lines": [notice], "pid": "raylet", "is_err": False}, ignore_prefix=False)
+        worker.print_to_stdstream(
+            {"lines": [notice, killed], "pid": "raylet", "is_err": False}, ignore_prefix=False
+        )
+    finally:
+        worker.print_to_stdstream = original
+    out = capsys.readouterr().out
+    assert "PYTHON worker processes" not in out
+    assert out.count("running low on memory") == 1
