@@ -189,8 +189,14 @@ def test_bad_inputs_name_the_problem(five_events) -> None:
         evaluate(lambda s, n: np.zeros((len(s), 3)), five_events, N_ITEMS)
     with pytest.raises(ValueError, match="outside"):
         evaluate(table_scorer, five_events, N_ITEMS - 1)
-    for bad in ({"ks": ()}, {"ks": (0, 5)}, {"ks": (5, 5)}, {"batch_size": 0}, {"metrics": ("mrr",)}):
-        with pytest.raises(ValueError, match="eval."):
+    for bad, says in (
+        ({"ks": ()}, "eval.ks must list at least one cut-off"),
+        ({"ks": (0, 5)}, r"ks must be in \[1, 100000\], got \(0, 5\)"),
+        ({"ks": (5, 5)}, "eval.ks must not repeat a cut-off"),
+        ({"batch_size": 0}, r"batch_size must be in \[1, 1000000\], got 0"),
+        ({"metrics": ("mrr",)}, "eval.metrics: unknown metric 'mrr'"),
+    ):
+        with pytest.raises(ValueError, match=says):
             EvalConfig(**bad)
 
 
@@ -225,7 +231,7 @@ def test_format_mean_std() -> None:
 def test_eval_config_reads_yaml_values() -> None:
     cfg = from_dict(EvalConfig, {"ks": "1, 10", "batch_size": "64"}, where="run.yaml: eval")
     assert cfg.ks == (1, 10) and cfg.batch_size == 64
-    with pytest.raises(ValueError, match="run.yaml: eval.*ks must be >= 1"):
+    with pytest.raises(ValueError, match=r"run.yaml: eval: ks must be in \[1, 100000\]"):
         from_dict(EvalConfig, {"ks": [0]}, where="run.yaml: eval")
 
 
