@@ -10,7 +10,7 @@ Throughput is trials per minute at equal budget (every trial runs all iterations
 saving is the training iterations it spent for its best validation figure against FIFO's.
 Writes benchmarks/results/sweep_overhead.json.
 
-    .venv/bin/python benchmarks/sweep_overhead.py [--trials 8] [--iterations 200]
+    .venv/bin/python benchmarks/sweep_overhead.py [--trials 8] [--iterations 200] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -85,6 +86,12 @@ def main() -> None:
     parser.add_argument(
         "--max-concurrent", type=int, default=0, help="trials at once; 0: what the sweep derives"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate Tune FIFO and the plain loop this many times (medians)",
+    )
     args = parser.parse_args()
 
     from learec.platform.jobs.ray_runtime import init_ray
@@ -107,8 +114,18 @@ def main() -> None:
     init_ray(num_cpus=args.num_cpus)
 
     load_before = os.getloadavg()
-    fifo_wall, fifo_rows = tune_phase(fifo, data_root, tmp / "fifo")
-    plain_wall, plain_figures = plain_phase(fifo, data_root, fifo_rows, tmp)
+    fifo_walls, plain_walls = [], []
+    for r in range(args.rounds):  # alternating, so a change in machine load falls on both
+        spec = (
+            fifo
+            if r == 0
+            else load_sweep(QUICK, {**base, "sweep.scheduler": "fifo", "sweep.name": f"fifo{r}"})
+        )
+        wall, fifo_rows = tune_phase(spec, data_root, tmp / f"fifo{r}")
+        fifo_walls.append(wall)
+        wall, plain_figures = plain_phase(fifo, data_root, fifo_rows, tmp / f"plain{r}")
+        plain_walls.append(wall)
+    fifo_wall, plain_wall = statistics.median(fifo_walls), statistics.median(plain_walls)
     asha_wall, asha_rows = tune_phase(asha, data_root, tmp / "asha")
 
     metric = fifo.sweep.metric
@@ -124,13 +141,16 @@ def main() -> None:
         },
         "trials": args.trials,
         "iterations_per_trial": args.iterations,
+        "rounds": args.rounds,
         "plain_loop": {
             "wall_s": round(plain_wall, 1),
+            "wall_s_per_round": [round(w, 1) for w in plain_walls],
             "trials_per_min": round(60 * args.trials / plain_wall, 2),
             "best": max(plain_figures),
         },
         "tune_fifo": {
             "wall_s": round(fifo_wall, 1),
+            "wall_s_per_round": [round(w, 1) for w in fifo_walls],
             "trials_per_min": round(60 * args.trials / fifo_wall, 2),
             "best": max(r[metric] for r in fifo_rows),
             "iterations": fifo_iters,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from learec.platform.jobs.config_file import set_dotted
-from learec.platform.jobs.sweep_spec import SweepSpec, load_sweep
+from learec.platform.jobs.sweep_spec import SweepConfig, SweepSpec, load_sweep
 
 log = logging.getLogger(__name__)
 
@@ -140,20 +140,29 @@ def prepare_inputs(spec: SweepSpec, progress: Progress) -> tuple[Path, Path | No
     return Path(data.root), pipeline.stage_label(run, run_dir, data, le_ckpt, progress)
 
 
+def search_algorithm(sweep: SweepConfig, max_concurrent: int) -> Any:
+    """Random search (Tune's variant generator) or Optuna's TPE, running at most ``max_concurrent`` trials.
+
+    Tune applies ``max_concurrent_trials`` only to ``Searcher`` s (Optuna, wrapped in a
+    ``ConcurrencyLimiter``); a variant generator passed in ignores it, so it takes the limit itself.
+    """
+    if sweep.search_alg == "optuna":
+        from ray.tune.search.optuna import OptunaSearch
+
+        return OptunaSearch(seed=sweep.seed)
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    return BasicVariantGenerator(random_state=sweep.seed, max_concurrent=max_concurrent)
+
+
 def _tuner(spec: SweepSpec, trainable: Any, resources: TrialResources, out: Path, mlflow: bool) -> Any:
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-    from ray.tune.search.basic_variant import BasicVariantGenerator
 
     from learec.platform.jobs.sweep_trial import ITERATIONS, TrialsDone
 
     sweep = spec.sweep
-    if sweep.search_alg == "optuna":
-        from ray.tune.search.optuna import OptunaSearch
-
-        search_alg: Any = OptunaSearch(seed=sweep.seed)
-    else:
-        search_alg = BasicVariantGenerator(random_state=sweep.seed)
+    search_alg = search_algorithm(sweep, resources.max_concurrent)
     if sweep.scheduler == "asha":
         scheduler: Any = ASHAScheduler(
             time_attr=ITERATIONS,

@@ -133,3 +133,20 @@ def test_resources_leave_the_data_pipeline_room(tmp_path: Path) -> None:
     )
     assert trial_resources(capped, {"CPU": 16.0}).max_concurrent == 1
     assert trial_fixed(spec)["train"]["data"]["read_cpus"] == 0.5
+
+
+@pytest.mark.parametrize("search_alg", ["random", "optuna"])
+def test_search_algorithm_runs_at_most_max_concurrent_trials(search_alg: str) -> None:
+    """Tune drops ``max_concurrent_trials`` for a variant generator it is handed, so the limit must sit on
+    the generator itself; Optuna is a Searcher, which Tune wraps in a ConcurrencyLimiter."""
+    from ray.tune.search import Searcher
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    from learec.platform.jobs.sweep import search_algorithm
+    from learec.platform.jobs.sweep_spec import SweepConfig
+
+    algorithm = search_algorithm(SweepConfig(search_alg=search_alg), max_concurrent=1)
+    if search_alg == "random":
+        assert isinstance(algorithm, BasicVariantGenerator) and algorithm.max_concurrent == 1
+    else:
+        assert isinstance(algorithm, Searcher)

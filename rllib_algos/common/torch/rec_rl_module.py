@@ -43,14 +43,14 @@ class RecTorchRLModule(TorchRLModule, InferenceOnlyAPI):
         self.params = params_from_model_config(self.model_config)
         self.n_items = int(self.action_space.n)
         self.state_len = int(self.observation_space.shape[0])
-        le_dim = int(self.model_config.get("le_state_dim", 0))
+        le_state_dim = int(self.model_config.get("le_state_dim", 0))
         self.q_mode = self.model_config.get("q_mode", "none")
         # Negatives and LE positives bootstrap from the current state: the target's Q(s_t) is needed.
         self.bootstraps_now = (
             self.model_config.get("negatives_per_row", 0) > 0 or self.params.lea_augment_k > 0
         )
         with_q = self.q_mode != "none" and not self.inference_only
-        net_kwargs = {"with_q": with_q, "le_state": self.params.le_state, "le_state_dim": le_dim}
+        net_kwargs = {"with_q": with_q, "le_state": self.params.le_state, "le_state_dim": le_state_dim}
         self.net1 = RecNetwork(self.params.backbone, self.n_items, self.state_len, **net_kwargs)
         self.net2 = None
         if with_q:
