@@ -186,6 +186,24 @@ class Training:
         state = json.loads((path / self.STATE_FILE).read_text(encoding="utf-8"))
         self.iteration = int(state["iteration"])
         self.history = [(int(i), dict(losses)) for i, losses in state["history"]]
+        self._skip_seen_batches()
+
+    def _skip_seen_batches(self) -> None:
+        """Move the data stream past the batches trained on before the checkpoint.
+
+        The offline data restarts from its first file after a restore; a learner in the driver reads one
+        batch per iteration in file order (``preserve_order``, no shuffle buffer), so drawing
+        ``iteration`` batches puts it where the uninterrupted run was, and the run continues exactly.
+        Remote learners read per-learner iterators that cannot be positioned; they restart the stream.
+        """
+        c = self.algo.config
+        if c.num_learners > 0 or c.dataset_num_iters_per_learner != 1 or self.config.data.shuffle_buffer:
+            log.info("remote learners restart the data stream from its start after a restore")
+            return
+        for _ in range(self.iteration):
+            self.algo.offline_data.sample(
+                num_samples=c.train_batch_size_per_learner, num_shards=0, return_iterator=False
+            )
 
     def train_config_dict(self) -> dict[str, Any]:
         """The training config as written beside an export."""

@@ -150,9 +150,8 @@ def test_resume_after_sigint_and_sigkill_matches_an_uninterrupted_sweep(ray_clus
     keys = ["trial", "train.params.lr", "train.params.gamma", "train.params.backbone.hidden", "iterations"]
     assert [[r[k] for k in keys] for r in resumed] == [[r[k] for k in keys] for r in reference]
     assert all(r["stopped_early"] == "False" for r in resumed)
-    # Trial 0 finished before the first kill: identical. Trials resumed from a checkpoint restart the
-    # data stream, so their figures may move by noise only.
-    assert resumed[0][METRIC] == reference[0][METRIC]
+    # Trial 0 finished before the first kill; the others continued from a checkpoint at the same data
+    # position with the same dice (Training.restore): every figure equals the uninterrupted sweep's.
     for got, want in zip(resumed, reference, strict=True):
-        assert float(got[METRIC]) == pytest.approx(float(want[METRIC]), abs=0.05)
+        assert float(got[METRIC]) == pytest.approx(float(want[METRIC]), rel=1e-6), got["trial"]
     assert (out / "best.yaml").is_file() and (out / "best" / "policy" / "manifest.json").is_file()

@@ -169,11 +169,23 @@ class RecTorchLearner(TorchLearner):
     def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         state = super().get_state(*args, **kwargs)
         state["num_updates"] = self.num_updates  # SA2C's warm-up clock survives a restore
+        # The dice survive too (coin flip, negatives, dropout), so a restored run draws what an
+        # uninterrupted one would have drawn next.
+        state["rng"] = {
+            "coin": self.coin.get_state().numpy(),
+            "negatives": self.negatives_rng.get_state().numpy(),
+            "torch": torch.get_rng_state().numpy(),
+        }
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.num_updates = int(state.get("num_updates", self.num_updates))
+        rng = state.get("rng")
+        if rng:  # checkpoints written before the dice were saved restore without them
+            self.coin.set_state(torch.as_tensor(rng["coin"], dtype=torch.uint8))
+            self.negatives_rng.set_state(torch.as_tensor(rng["negatives"], dtype=torch.uint8))
+            torch.set_rng_state(torch.as_tensor(rng["torch"], dtype=torch.uint8))
 
     def _le_positives(self, params: RecRLParams, batch: dict[str, Any]) -> torch.Tensor:
         positives = self._column(batch, LE_POS_ACTIONS, "lea_augment_k").long()
