@@ -7,12 +7,13 @@ more loss term.
            + \beta\, \mathrm{KL}\big(\pi(\cdot|s_t)\,\|\,\pi_{ref}(\cdot|s_t)\big) \Big]
 
 with :math:`\rho_t = \pi(a_t|s_t) / \pi_{old}(a_t|s_t)`, advantages :math:`A_t` by
-GAE(:math:`\gamma, \lambda`) on the LE environment's rewards (the LE reward model's normalised reward of the
-recommended item), and :math:`\pi_{ref}` the frozen warm-start policy (an exported CE or SQN policy, trained on the logs). The
-actor starts as that policy (its backbone and CE head); the value head is new. PPO: Schulman et al.,
-arXiv 1707.06347; the KL anchor to a reference policy keeps the agent near the logged behaviour where the
-simulator knows least (as in RLHF's KL penalty, Ouyang et al. 2022; Feng & Feng, arXiv 2408.16032, train
-PPO shopping agents in an LLM environment). ``anchor_weight`` 0 is plain PPO.
+GAE(:math:`\gamma, \lambda`) on the LE environment's rewards (the LE reward model's normalised reward of
+the recommended item), and :math:`\pi_{ref}` the frozen warm-start policy (an exported CE or SQN policy,
+trained on the logs). The actor starts as that policy (its backbone and CE head); the value head is new.
+PPO: Schulman et al., arXiv 1707.06347. The KL anchor to a reference policy keeps the agent near the
+logged behaviour where the simulator knows least (as RLHF's KL penalty does, Ouyang et al. 2022; Feng &
+Feng, arXiv 2408.16032, train PPO shopping agents in an LLM environment). ``anchor_weight`` 0 is plain
+PPO.
 
 Torch- and Ray-free, so the CLI and config files build it cheaply.
 """
