@@ -33,7 +33,7 @@ RIDGE = 1.0  # L2 penalty of the logistic fit (negligible against thousands of r
 @dataclass(frozen=True)
 class Calibration:
     purchase_event: str  # "extra" | "replace"
-    leave_prob: float
+    leave_prob: float  # 1 / mean clicks per session (le_env.leave_prob, when set, overrides it)
     purchase_intercept: float  # w0
     purchase_slope: float  # w1, per unit of normalised LE reward
     mean_session_clicks: float
@@ -113,7 +113,7 @@ def calibrate(le: Any, events: pa.Table, transitions: pa.Table, config: LEEnvCon
     n_sessions = int(len(np.unique(session)))
     clicks = len(session) - (int(is_buy.sum()) if kind == "extra" else 0)
     mean_clicks = clicks / max(n_sessions, 1)
-    leave = config.leave_prob if config.leave_prob is not None else min(1.0, 1.0 / max(mean_clicks, 1.0))
+    leave = min(1.0, 1.0 / max(mean_clicks, 1.0))
 
     rows, bought = click_decisions(transitions, kind)
     rng = np.random.default_rng([config.seed, 0x1E])

@@ -143,7 +143,7 @@ class Sessions:
             append_item(states, clicked, bought)
         self.states[rows] = states
         self.steps[rows] += 1
-        terminated = uniforms[:, 1] < cal.leave_prob
+        terminated = uniforms[:, 1] < world.leave_prob
         truncated = ~terminated & (self.steps[rows] >= cfg.max_steps)
         reward = np.where(valid, slate_r, -np.inf).max(axis=1, initial=-np.inf)
         return StepOutcome(

@@ -39,6 +39,11 @@ class LEWorld:
         return self.n_items
 
     @property
+    def leave_prob(self) -> float:
+        """``le_env.leave_prob`` when set, else the one learned from the logs."""
+        return self.config.leave_prob if self.config.leave_prob is not None else self.calibration.leave_prob
+
+    @property
     def catalogue_candidates(self) -> int:
         """The outside option's size, cut so that every state still has that many items to offer."""
         return min(self.config.catalogue_candidates, self.n_items - self.state_len - self.config.slate_size)
