@@ -276,8 +276,10 @@ def le_mix(
     force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
-    """Copy prepared data with a training split of generated (or logged + generated) sessions; val and test
-    stay the logged ones, so `learec train --data OUT` compares with models trained on the logs."""
+    """Copy prepared data with a training split of generated (or logged + generated) sessions.
+
+    Val and test stay the logged ones, so `learec train --data OUT` compares with models trained on the logs.
+    """
     from learec.platform.jobs import le_env_jobs
 
     cfg = _config(config, overrides or {})
