@@ -11,8 +11,10 @@ single-item actions (env runners: the warm-start-sized PPO actor samples them, a
 - ``runners_r``: r remote RLlib SingleAgentEnvRunner actors (0.5 CPU each) with ``LEVectorEnv`` of 64
   sessions, sampling in parallel with the PPO module; ``runners_0`` is the in-process (local) env runner.
 
-    python benchmarks/le_env_steps.py [--le CKPT --data DIR] [--seconds 8]
+    python benchmarks/le_env_steps.py [--le CKPT --data DIR | --world-dir DIR] [--seconds 8] [--threads 1]
         [--out benchmarks/results/le_env_steps.json]
+
+``vector_64_threads2`` repeats ``vector_64`` with 2 torch threads (the others run with ``--threads``).
 """
 
 from __future__ import annotations
@@ -91,6 +93,15 @@ def bench_local(world: Any, seconds: float, sizes: list[int]) -> dict[str, Any]:
         step = lambda vec=vec, n=n: vec.step(rng.integers(world.n_items, size=n))  # noqa: E731
         out[f"vector_{n}"] = timed_steps(step, n, seconds)
         print(f"vector_{n}", round(out[f"vector_{n}"]["env_steps_per_s"], 1), flush=True)
+    threads = torch.get_num_threads()
+    other = 2 if threads != 2 else 1
+    torch.set_num_threads(other)  # the same 64 sessions with the other thread count, for the contention note
+    vec = LEVectorEnv(world, 64)
+    vec.reset(seed=0)
+    name = f"vector_64_threads{other}"
+    out[name] = timed_steps(lambda: vec.step(rng.integers(world.n_items, size=64)), 64, seconds)
+    print(name, round(out[name]["env_steps_per_s"], 1), flush=True)
+    torch.set_num_threads(threads)
     return out
 
 
@@ -153,7 +164,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="its prepared data (with --le)")
     parser.add_argument("--seconds", type=float, default=8.0, help="timing window per variant")
     parser.add_argument("--sizes", default="1,16,64,256", help="sessions per LEVectorEnv")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of the driver (le_env.threads)")
+    parser.add_argument("--world-dir", type=Path, default=None, help="keep the built world here (reused)")
     parser.add_argument("--out", default="benchmarks/results/le_env_steps.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -161,12 +173,15 @@ def main() -> None:
     from learec.platform.le.env.world import LEWorld
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.le is None:
-            started = time.perf_counter()
-            data_dir, le_dir = build_world_dirs(Path(tmp))
-            print(f"world built in {time.perf_counter() - started:.1f} s", flush=True)
-        else:
+        root = args.world_dir or Path(tmp)
+        if args.le is not None:
             data_dir, le_dir = args.data, args.le
+        elif (root / "le").is_dir():
+            data_dir, le_dir = root / "data", root / "le"
+        else:
+            started = time.perf_counter()
+            data_dir, le_dir = build_world_dirs(root)
+            print(f"world built in {time.perf_counter() - started:.1f} s", flush=True)
         world = LEWorld.build(le_dir, data_dir, LEEnvConfig())
         policy = untrained_policy(world, Path(tmp) / "policy")
         sizes = [int(x) for x in args.sizes.split(",")]

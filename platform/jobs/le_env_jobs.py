@@ -26,10 +26,15 @@ LE_BEHAVIOUR = "le"  # --policy le: no recommender, users click what the LE find
 
 
 def load_world(le_dir: Path, data_dir: Path, config: LEEnvConfig) -> tuple[LEWorld, PreparedData]:
-    """The LE environment's world for an LE checkpoint and the prepared data it was trained on."""
+    """The LE environment's world for an LE checkpoint and the prepared data it was trained on; sets this
+    process's torch threads to ``config.threads``."""
+    import torch
+
     from learec.platform.data.prepare import load_prepared
     from learec.platform.le.env.world import LEWorld
 
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     data = load_prepared(outputs.resolve_path(data_dir))
     return LEWorld.build(outputs.resolve_path(le_dir), data.root, config), data
 

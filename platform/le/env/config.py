@@ -59,6 +59,14 @@ class LEEnvConfig(Checked):
         1, "start states are logged training states holding at least this many items", ge=0, le=1000
     )
     seed: int = opt(0, "seed of the calibration sample (sessions are seeded by reset(seed=))")
+    threads: int | None = opt(
+        1,
+        "torch CPU threads of a job stepping sessions in its own process (play, rollout, PPO's driver): "
+        "an LE pass over a few sessions is too small to split, and on a busy machine 2 threads ran 10-30x "
+        "slower than 1 (BENCHMARKS.md); none keeps torch's default. Ray's env runners run with 1",
+        ge=1,
+        le=1024,
+    )
 
 
 @dataclass(frozen=True)
