@@ -185,6 +185,8 @@ COLUMNS = {
     "shop purchase rate": ("true", "purchase_rate"),
     "shop exp.": ("true", "expected_purchase_rate"),
     "gap (exp.)": None,
+    "LE click rate": ("le", "expected_click_rate"),
+    "shop click rate": ("true", "click_rate"),
     "NDCG@10 p": ("offline", "ndcg@10/purchase"),
     "NDCG@10 c": ("offline", "ndcg@10/click"),
 }
@@ -200,24 +202,26 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         entry = {"seeds": len(members)}
         for col, where in COLUMNS.items():
             values = [m["gap"] if where is None else m[where[0]][where[1]] for m in members]
-            entry[col] = (float(np.mean(values)), float(np.std(values)))
+            entry[col] = (float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
         table[group] = entry
     ref = next((g for g in table if g.startswith("CE ")), None)
     for group, entry in table.items():
         if ref is None or group == ref:
             entry["verdict"] = "reference" if group == ref else ""
             continue
-        le_gain = entry["LE exp."][0] - table[ref]["LE exp."][0]
-        true_gain = entry["shop exp."][0] - table[ref]["shop exp."][0]
-        noise = max(entry["shop exp."][1], table[ref]["shop exp."][1])
-        if le_gain > 0 and true_gain <= noise:
-            entry["verdict"] = LE_ONLY
-        elif le_gain > 0 and true_gain > noise:
-            entry["verdict"] = "better in both"
-        elif le_gain <= 0 and true_gain > noise:
-            entry["verdict"] = "shop only"
-        else:
-            entry["verdict"] = "not better"
+        # better = a mean gain over CE larger than the seed spread (std) of either side, in each simulator
+        le_better = entry["LE exp."][0] - table[ref]["LE exp."][0] > max(
+            entry["LE exp."][1], table[ref]["LE exp."][1]
+        )
+        shop_better = entry["shop exp."][0] - table[ref]["shop exp."][0] > max(
+            entry["shop exp."][1], table[ref]["shop exp."][1]
+        )
+        entry["verdict"] = {
+            (True, False): LE_ONLY,
+            (True, True): "better in both",
+            (False, True): "shop only",
+            (False, False): "not better",
+        }[(le_better, shop_better)]
     names = list(table)
     return {
         "table": table,
@@ -262,7 +266,18 @@ def main() -> None:
         "--extra", action="append", default=[], help="NAME=POLICY_DIR, another policy (e.g. DPO)"
     )
     parser.add_argument("--out", type=Path, default=Path("experiments/results/le_env_gap.json"))
+    parser.add_argument(
+        "--summarise-only", action="store_true", help="rebuild the summary of --out from its per-model rows"
+    )
     args = parser.parse_args()
+    if args.summarise_only:
+        from learec.platform.common.atomic import write_json
+
+        result = json.loads(args.out.read_text(encoding="utf-8"))
+        result["summary"] = summarise(result["models"])
+        write_json(result, args.out)
+        print(markdown(result["summary"]))
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     from learec.platform.common.atomic import write_json
 
