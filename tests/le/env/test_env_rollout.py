@@ -118,3 +118,18 @@ def test_generated_fraction_samples_sessions(rollout_dir: Path, world_dirs, tmp_
     )
     assert len(np.unique(half.transitions("train").column(schema.SESSION_ID).to_numpy())) == 20
     assert isinstance(half.transitions("train"), pa.Table)
+
+
+def test_cli_rollout_and_mix_answer_bad_input_in_one_line(world_dirs, tmp_path: Path) -> None:
+    from support import learec
+
+    args = ["le", "rollout", "--le", str(world_dirs.le), "--data", str(world_dirs.data), "--sessions", "3"]
+    bad = learec(*args, "--out", str(tmp_path / "r"), "--policy", str(tmp_path / "no-policy"))
+    assert bad.returncode == 2 and "not an exported policy" in bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    ok = learec(*args, "--out", str(tmp_path / "r"), "--le-env-slate-size", "2")
+    assert ok.returncode == 0, ok.stderr
+    assert GeneratedData.open(tmp_path / "r").info["sessions"] == 3
+    mixed = learec("le", "mix", "--data", str(world_dirs.data), "--generated", str(world_dirs.data),
+                   "--out", str(tmp_path / "m"))  # fmt: skip
+    assert mixed.returncode == 2 and "not a learec rollout folder" in mixed.stderr
