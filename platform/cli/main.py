@@ -220,6 +220,98 @@ def le_eval(
     console.print_metrics(metrics)
 
 
+@le_app.command("play")
+@with_config_options(RunConfig, sections=("le_env",), top_level=())
+def le_play(
+    le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
+    data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
+    policy: Annotated[
+        str, typer.Option(help="An exported policy folder, or 'le' (no recommender: users find items alone).")
+    ],
+    sessions: Annotated[int, typer.Option(help="Simulated sessions.", min=1)] = 300,
+    k: Annotated[int, typer.Option(help="Slate size shown each step.", min=1)] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the sessions (same seed: same users and dice).")] = 0,
+    config: ConfigOpt = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """A policy's purchase rate, clicks and LE reward in the LE environment (simulated sessions)."""
+    from learec.platform.jobs import le_env_jobs
+
+    cfg = _config(config, overrides or {})
+    console.print_metrics(le_env_jobs.play_policy(cfg, le, data, policy, sessions, k, seed))
+
+
+@le_app.command("rollout")
+@with_config_options(RunConfig, sections=("le_env",), top_level=())
+def le_rollout(
+    le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
+    data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
+    out: Annotated[Path, typer.Option(help="Rollout folder to write (events, transitions, rollout.json).")],
+    policy: Annotated[
+        str,
+        typer.Option(help="An exported policy folder recommending, or 'le': users click what the LE finds."),
+    ] = "le",
+    sessions: Annotated[int, typer.Option(help="Sessions to generate.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the sessions.")] = 0,
+    config: ConfigOpt = None,
+    force: ForceOpt = False,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Generate sessions in the LE environment and write them as transitions any algorithm trains on."""
+    from learec.platform.jobs import le_env_jobs
+
+    cfg = _config(config, overrides or {})
+    result = le_env_jobs.rollout(cfg, le, data, policy, sessions, out, seed=seed, force=force)
+    console.done(f"{result.sessions} sessions, {result.transitions} transitions -> {result.out_dir}")
+    console.print_metrics(result.metrics)
+
+
+@le_app.command("mix")
+@with_config_options(RunConfig, sections=("mix",), top_level=())
+def le_mix(
+    data: Annotated[Path, typer.Option(help="The prepared data folder the rollouts were generated from.")],
+    generated: Annotated[list[Path], typer.Option(help="A rollout folder (learec le rollout); repeatable.")],
+    out: Annotated[Path, typer.Option(help="The new prepared data folder.")],
+    config: ConfigOpt = None,
+    force: ForceOpt = False,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Copy prepared data with a training split of generated (or logged + generated) sessions.
+
+    Val and test stay the logged ones, so `learec train --data OUT` compares with models trained on the logs.
+    """
+    from learec.platform.jobs import le_env_jobs
+
+    cfg = _config(config, overrides or {})
+    mixed = le_env_jobs.mix(data, generated, out, cfg.mix, force=force)
+    train = mixed.stats["splits"]["train"]
+    console.done(f"{train['transitions']} training transitions ({cfg.mix.train_from}) -> {mixed.root}")
+
+
+@le_app.command("ppo")
+@with_config_options(RunConfig, sections=("le_env", "ppo", "eval"), top_level=RAY_OPTIONS)
+def le_ppo(
+    le: Annotated[Path, typer.Option(help="LE checkpoint folder.")],
+    data: Annotated[Path, typer.Option(help="The prepared data folder the LE was trained on.")],
+    warm_start: Annotated[Path, typer.Option(help="Exported CE or SQN policy the actor starts from.")],
+    out: Annotated[Path, typer.Option(help="Folder for the checkpoint, exported policy and metrics.")],
+    config: ConfigOpt = None,
+    address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
+    force: ForceOpt = False,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Train RLlib's PPO online in the LE environment, anchored to the warm-start policy; export the actor."""
+    from learec.platform.jobs import le_env_jobs
+
+    cfg = _config(config, overrides or {})
+    with console.progress_bars() as progress:
+        result = le_env_jobs.ppo(
+            cfg, le, data, warm_start, out, address=address, force=force, progress=progress
+        )
+    console.done(f"policy: {result['export_dir']}")
+    console.print_metrics(result["test"])
+
+
 @models_app.command("get")
 def models_get(
     name: Annotated[str, typer.Argument(help="Model to fetch: smollm2-135m.")] = "smollm2-135m",

@@ -32,6 +32,7 @@ KINDS = {
     "shop-logs": "synthetic shop logs folder",
     "recbole": "RecBole export folder",
     "language-model": "converted language model",
+    "le-rollout": "LE rollout folder",
 }
 
 

@@ -17,9 +17,11 @@ from learec.platform.eval.protocol import EvalConfig
 from learec.platform.jobs.variants import VARIANTS
 from learec.platform.labeling.pipeline import LabelingConfig
 from learec.platform.le.config import LEConfig
+from learec.platform.le.env.config import LEEnvConfig, MixConfig
 from learec.platform.sim.shop import ShopConfig
 from learec.rllib_algos.common.backbone_config import BACKBONE_NAMES
 from learec.rllib_algos.common.train_config import TrainConfig
+from learec.rllib_algos.ppo_le.params import PPOLEParams
 from learec.rllib_algos.registry import ALGORITHMS
 
 
@@ -111,6 +113,9 @@ class RunConfig:
     experiment: ExperimentConfig = opt(ExperimentConfig(), "the grid learec run trains and compares")
     eval: EvalConfig = opt(EvalConfig(), "offline full-ranking evaluation")
     online: OnlineEvalConfig = opt(OnlineEvalConfig(), "online evaluation in the synthetic shop")
+    le_env: LEEnvConfig = opt(LEEnvConfig(), "the LE as a live environment (simulated sessions)")
+    mix: MixConfig = opt(MixConfig(), "training splits mixing logged and LE-generated sessions")
+    ppo: PPOLEParams = opt(PPOLEParams(), "PPO trained online in the LE environment")
 
     def __post_init__(self) -> None:
         # An LE positive is rewarded as a click unless train.params.lea_reward says otherwise; the

@@ -129,3 +129,14 @@ def lea_ce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
     b, k = positives.shape
     rows = logits.unsqueeze(1).expand(b, k, logits.shape[-1]).reshape(b * k, -1)  # [B*k, N]
     return ce(rows, positives.reshape(-1)).view(b, k).sum(-1)
+
+
+def kl_to_reference(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
+    """``KL(pi || pi_ref)`` per row over the whole catalogue, both softmax policies; ``[B, N] x2 -> [B]``.
+
+    The anchor of an online learner to a frozen reference policy: it grows as the learner puts mass where
+    the reference has little, the direction that stops a policy from exploiting a simulator's errors.
+    """
+    logp = F.log_softmax(logits, dim=-1)
+    ref_logp = F.log_softmax(ref_logits.detach(), dim=-1)
+    return (logp.exp() * (logp - ref_logp)).sum(-1)

@@ -1,0 +1,1 @@
+"""The LE as a live environment: simulated sessions whose user is an LE checkpoint (see sessions.py)."""
