@@ -294,8 +294,10 @@ def stage_label(
     need_ray: Callable[[], None] | None = None,
 ) -> Path:
     from learec.platform.labeling.pipeline import label_transitions
+    from learec.platform.labeling.version import LABEL_FORMAT
 
-    key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.labeling)
+    # LABEL_FORMAT: labels an older learec wrote (fewer columns) are relabeled, not reused
+    key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.labeling, LABEL_FORMAT)
     if reused(run, "label", key, say, "labeling: LE states, rewards and positive actions with Ray Data"):
         return Path(run.stage_info("label")["labels"])
     report = label_transitions(

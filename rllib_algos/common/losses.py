@@ -118,6 +118,17 @@ def lea_targets(le_pos_actions: torch.Tensor, k: int) -> torch.Tensor:
     return le_pos_actions[:, :k]
 
 
+def lea_le_rewards(z: torch.Tensor, source: str, offset: float, slope: float, high: float) -> torch.Tensor:
+    """The TD reward of each LE positive from its normalised LE reward ``z`` (``[B, k] -> [B, k]``), on the
+    logged scale (``common/lea_rewards.py``): ``le_affine`` ``clip(offset + slope * z, 0, high)``,
+    ``le_sigmoid`` ``high * sigmoid(z)``."""
+    if source == "le_affine":
+        return (offset + slope * z).clamp(0.0, high)
+    if source == "le_sigmoid":
+        return high * torch.sigmoid(z)
+    raise ValueError(f"lea_reward_source must be le_affine or le_sigmoid here, got {source!r}")
+
+
 def lea_ce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
     """LEA's supervised term: ``sum_g CE(a_g)`` over the LE positives ``[B, k]`` of each row; ``-> [B]``.
 

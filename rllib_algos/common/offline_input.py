@@ -40,6 +40,8 @@ def label_columns(params: RecRLParams) -> list[str]:
         cols.append(schema.LE_REWARD)
     if params.lea_augment_k > 0:
         cols.append(schema.LE_POS_ACTIONS)
+        if params.lea_reward_source != "constant":
+            cols.append(schema.LE_POS_REWARDS)
     return cols
 
 
@@ -68,9 +70,16 @@ def check_input(files: Sequence[str], params: RecRLParams) -> int:
         schema.DONE,
         *label_columns(params),
     ):
-        if first.get_field_index(name) < 0:
-            hint = " (label the transitions or switch the LE hooks off)" if name.startswith("le_") else ""
-            raise ValueError(f"{files[0]}: missing column {name!r}{hint}")
+        if first.get_field_index(name) >= 0:
+            continue
+        if name == schema.LE_POS_REWARDS:  # labels made before positives carried their rewards
+            raise ValueError(
+                f"{Path(files[0]).parent}: these labels have no {name!r} column (they predate per-positive "
+                "LE rewards); label the transitions again with `learec label`, or set "
+                "train.params.lea_reward_source to constant"
+            )
+        hint = " (label the transitions or switch the LE hooks off)" if name.startswith("le_") else ""
+        raise ValueError(f"{files[0]}: missing column {name!r}{hint}")
     if params.le_state == "none":
         return 0
     t = first.field(schema.LE_STATE).type

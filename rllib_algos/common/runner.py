@@ -21,6 +21,7 @@ import torch
 
 from learec.platform.common.fields import to_dict
 from learec.rllib_algos.common.heads import RecNetwork
+from learec.rllib_algos.common.lea_rewards import read_reward_scale
 from learec.rllib_algos.common.offline_input import (
     check_input,
     offline_data_kwargs,
@@ -64,6 +65,8 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
         .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=0)
     )
     config.le_state_dim = le_state_dim
+    if params.lea_augment_k > 0 and params.lea_reward_source != "constant":
+        config.lea_reward_scale = read_reward_scale(files)
     return config
 
 
