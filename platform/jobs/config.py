@@ -75,10 +75,6 @@ class ExperimentConfig(Checked):
         if not self.seeds:
             raise ValueError("experiment.seeds must list at least one seed")
 
-    @property
-    def uses_le(self) -> bool:
-        return any(VARIANTS[v].uses_le for v in self.variants) and any(a != "ce" for a in self.algos)
-
 
 @dataclass(frozen=True)
 class OnlineEvalConfig(Checked):

@@ -68,10 +68,11 @@ def train_and_evaluate(
 
     quiet_ray_logs()  # importing RLlib resets its logger to INFO
 
-    if train_cfg.params.uses_labels and labels_dir is None:
+    if train_cfg.uses_labels and labels_dir is None:
         raise ValueError(
             f"{train_cfg.algo} with LE switches needs labeled transitions: pass --labels "
-            "(made by `learec label`) or set the le_state/le_reward/lea_augment_k switches off"
+            "(made by `learec label`) or set the le_state/le_reward/lea_augment_k switches off "
+            "(and train.dpo.pairs to logged)"
         )
     eval_config = eval_config or EvalConfig()
     out_dir = outputs.resolve_path(out_dir)  # RLlib reads a relative path as a URI without a scheme

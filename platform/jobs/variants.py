@@ -24,10 +24,6 @@ class Variant:
     le_positives: bool = False  # LE positive actions as extra CE targets and TD transitions
     lea_reward_source: LeaRewardSource = "constant"  # the TD reward of an LE positive
 
-    @property
-    def uses_le(self) -> bool:
-        return self.le_state != "none" or self.le_reward != "none" or self.le_positives
-
     def switches(self, lea_augment_k: int) -> dict[str, Any]:
         """The ``train.params`` fields this variant sets."""
         return {

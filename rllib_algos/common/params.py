@@ -74,6 +74,11 @@ class AlgoParams(Checked):
         """Uniform negatives the learner draws per row (their TD bootstraps from the current state)."""
         return 0
 
+    @property
+    def reads_le_positives(self) -> bool:
+        """Whether the section itself reads ``le_pos_actions`` (whatever ``lea_augment_k`` says)."""
+        return False
+
 
 @dataclass(frozen=True)
 class QLearningParams(AlgoParams):

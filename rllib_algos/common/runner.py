@@ -52,7 +52,7 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
 
     config = config_class(cfg.algo)().training(params=cfg.params, algo_params=cfg.algo_params)
     params = config.params
-    le_state_dim = check_input(files, params)
+    le_state_dim = check_input(files, params, config.algo_params)
     obs_space, act_space = spaces(n_items, state_len)
     config = (
         config.environment(observation_space=obs_space, action_space=act_space)
@@ -60,7 +60,7 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
             num_learners=cfg.num_learners,
             num_cpus_per_learner=cfg.cpus_per_learner if cfg.num_learners else "auto",
         )
-        .offline_data(**offline_data_kwargs(files, params, cfg.num_learners, cfg.data))
+        .offline_data(**offline_data_kwargs(files, params, cfg.num_learners, cfg.data, config.algo_params))
         .debugging(seed=cfg.seed)
         .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=0)
     )
