@@ -75,4 +75,4 @@ class DPOTorchLearner(RecTorchLearner):
                 f"{backbone.hidden}, {module.n_items} items, states of {module.state_len}); DPO starts from "
                 "the reference's weights, so give train.params.backbone the reference's settings"
             )
-        return stored.network.to(self._device).eval().requires_grad_(False)
+        return stored.network.to(self._device or "cpu").eval().requires_grad_(False)
