@@ -31,6 +31,7 @@ from learec.platform.jobs.fingerprint import fingerprint
 from learec.platform.jobs.run_dir import RunDir
 from learec.platform.jobs.variants import VARIANTS, Variant
 from learec.rllib_algos.common.train_config import TrainConfig
+from learec.rllib_algos.registry import ALGORITHMS
 
 logger = logging.getLogger(__name__)
 
@@ -345,6 +346,13 @@ def train_config_for(cfg: RunConfig, spec: ModelSpec, run: RunDir | None = None)
     return train
 
 
+def read_sections(train: TrainConfig) -> dict[str, Any]:
+    """``train`` without the sections of other algorithms: a cell is retrained when what it reads changes,
+    not when another algorithm's settings do."""
+    doc = to_dict(train)
+    return {k: v for k, v in doc.items() if k == train.algo or k not in ALGORITHMS}
+
+
 def stage_train(
     cfg: RunConfig,
     run: RunDir,
@@ -365,7 +373,7 @@ def stage_train(
     key = fingerprint(
         run.stage_info("data").get("fingerprint"),
         run.stage_info("label").get("fingerprint") if labels_dir else None,
-        train_cfg,
+        read_sections(train_cfg),
         cfg.eval,
         cfg.online,
         *([run.stage_info(f"train/{reference.model_id}").get("fingerprint")] if reference else []),

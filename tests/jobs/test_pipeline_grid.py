@@ -6,7 +6,13 @@ from pathlib import Path
 
 from learec.platform.common.fields import replace
 from learec.platform.jobs.config import ExperimentConfig, RunConfig
-from learec.platform.jobs.pipeline import ModelSpec, experiment_grid, train_config_for, uses_labels
+from learec.platform.jobs.pipeline import (
+    ModelSpec,
+    experiment_grid,
+    read_sections,
+    train_config_for,
+    uses_labels,
+)
 from learec.platform.jobs.run_dir import RunDir
 
 
@@ -48,3 +54,13 @@ def test_cells_that_read_labels() -> None:
     assert affine.params.lea_reward_source == "le_affine" and affine.params.lea_augment_k == 3
     pairs = replace(cfg, train=replace(cfg.train, dpo=replace(cfg.train.dpo, pairs="le")))
     assert uses_labels(pairs, ModelSpec("dpo", "base", "gru4rec", 0))  # its own section reads the LE
+
+
+def test_a_cell_is_keyed_by_the_sections_it_reads() -> None:
+    cfg = run_config(algos=("sqn", "dpo"))
+    sqn = train_config_for(cfg, ModelSpec("sqn", "base", "gru4rec", 0))
+    tuned = replace(sqn, dpo=replace(sqn.dpo, beta=0.5), cql=replace(sqn.cql, alpha=2.0))
+    assert read_sections(tuned) == read_sections(sqn)  # another algorithm's settings: same cell
+    assert read_sections(replace(sqn, sqn=replace(sqn.sqn, tau=0.5))) != read_sections(sqn)
+    assert read_sections(replace(sqn, epochs=2.0)) != read_sections(sqn)
+    assert "dpo" not in read_sections(sqn) and "sqn" in read_sections(sqn) and "params" in read_sections(sqn)
