@@ -33,8 +33,8 @@ ORDER = [
     "CE",
     *(
         f"{algo}{hook}"
-        for algo in ("SQN", "SNQN", "SA2C")
-        for hook in ("", "+LE-state", "+LE-reward", "+LEA")
+        for algo in ("SQN", "SNQN", "SA2C", "CQL", "DPO")
+        for hook in ("", "+LE-state", "+LE-reward", "+LEA", "+LEA-affine", "+LEA-sigmoid")
     ),
 ]
 

@@ -18,6 +18,7 @@ ALGORITHMS: dict[str, str] = {
     "snqn": "learec.rllib_algos.snqn.snqn:SNQNConfig",
     "sa2c": "learec.rllib_algos.sa2c.sa2c:SA2CConfig",
     "cql": "learec.rllib_algos.cql.cql:CQLConfig",
+    "dpo": "learec.rllib_algos.dpo.dpo:DPOConfig",
 }
 
 

@@ -362,14 +362,14 @@ def train(
         Path | None, typer.Option(help="Labeled transitions folder (learec label) for the LE/LEA switches.")
     ] = None,
     algo: Annotated[
-        str | None, typer.Option(help="Shortcut for --train-algo: ce, sqn, snqn, sa2c or cql.")
+        str | None, typer.Option(help="Shortcut for --train-algo: ce, sqn, snqn, sa2c, cql or dpo.")
     ] = None,
     config: ConfigOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray address; default: start local Ray.")] = None,
     force: ForceOpt = False,
     overrides: dict[str, str] | None = None,
 ) -> None:
-    """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c|cql) and export the policy."""
+    """Train one RLlib offline algorithm (--train-algo ce|sqn|snqn|sa2c|cql|dpo) and export the policy."""
     from learec.platform.jobs import train as train_job
 
     overrides = dict(overrides or {})

@@ -86,6 +86,7 @@ TRANSITIONS = transitions_schema()
 LE_STATE = "le_state"
 LE_REWARD = "le_reward"
 LE_POS_ACTIONS = "le_pos_actions"
+LE_POS_REWARDS = "le_pos_rewards"  # the LE's normalised reward of each le_pos_actions item, same order
 LABEL_VERSION = "label_version"
 
 
@@ -94,6 +95,7 @@ def label_fields(le_state_dim: int, k: int) -> list[pa.Field]:
         pa.field(LE_STATE, pa.list_(pa.float32(), le_state_dim), nullable=False),
         pa.field(LE_REWARD, pa.float32(), nullable=False),
         pa.field(LE_POS_ACTIONS, pa.list_(pa.int64(), k), nullable=False),
+        pa.field(LE_POS_REWARDS, pa.list_(pa.float32(), k), nullable=False),
         pa.field(LABEL_VERSION, pa.string(), nullable=False),
     ]
 

@@ -61,23 +61,21 @@ class ExperimentConfig(Checked):
     variants: tuple[str, ...] = opt(
         ("base", "lea"),
         "LE variants of every RL algorithm: base (logged rewards), le_state, le_reward, le (state + reward), "
-        "lea (state + reward + LE positive actions); CE always runs as base",
+        "lea (state + reward + LE positive actions rewarded train.params.lea_reward), lea_affine / "
+        "lea_sigmoid (lea with each positive rewarded by its own LE reward, lea_reward_source); CE always "
+        "runs as base",
         choices=tuple(VARIANTS),
     )
     backbones: tuple[str, ...] = opt(("gru4rec",), "sequence encoders", choices=BACKBONE_NAMES)
     seeds: tuple[int, ...] = opt(
         (0, 1, 2), "training seeds; tables report mean ± std over them and significance pairs them"
     )
-    lea_augment_k: int = opt(3, "LE positive actions per row in the lea variant", ge=1)
+    lea_augment_k: int = opt(3, "LE positive actions per row in the lea* variants", ge=1)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.seeds:
             raise ValueError("experiment.seeds must list at least one seed")
-
-    @property
-    def uses_le(self) -> bool:
-        return any(VARIANTS[v].uses_le for v in self.variants) and any(a != "ce" for a in self.algos)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from learec.platform.jobs.fingerprint import fingerprint
 from learec.platform.jobs.run_dir import RunDir
 from learec.platform.jobs.variants import VARIANTS, Variant
 from learec.rllib_algos.common.train_config import TrainConfig
+from learec.rllib_algos.registry import ALGORITHMS
 
 if TYPE_CHECKING:  # types only: the CLI must not pay for pyarrow/numpy-heavy imports at start-up
     import numpy as np
@@ -76,21 +77,35 @@ class ModelSpec:
     def display_name(self) -> str:
         return f"{self.label} ({self.backbone})"
 
-    @property
-    def uses_le(self) -> bool:
-        return VARIANTS[self.variant].uses_le
-
 
 def experiment_grid(cfg: RunConfig) -> list[ModelSpec]:
-    """CE runs once per backbone and seed (it has no RL head to switch); RL algorithms run every variant."""
-    specs = []
+    """CE runs once per backbone and seed (it has no RL head to switch); RL algorithms run every variant.
+
+    A DPO cell whose reference is left to the run comes after its CE cell (added if ``algos`` lacks ce).
+    """
+    specs: list[ModelSpec] = []
     for backbone in cfg.experiment.backbones:
         for algo in cfg.experiment.algos:
             variants = ("base",) if algo == "ce" else cfg.experiment.variants
             for variant in variants:
                 for seed in cfg.experiment.seeds:
-                    specs.append(ModelSpec(algo, variant, backbone, seed))
+                    spec = ModelSpec(algo, variant, backbone, seed)
+                    reference = reference_spec(cfg, spec)
+                    specs += [s for s in (reference, spec) if s is not None and s not in specs]
     return specs
+
+
+def reference_spec(cfg: RunConfig, spec: ModelSpec) -> ModelSpec | None:
+    """The cell whose exported policy is ``spec``'s frozen reference: for DPO with ``train.dpo.reference``
+    unset, CE of the same backbone and seed."""
+    if spec.algo != "dpo" or cfg.train.dpo.reference is not None:
+        return None
+    return ModelSpec("ce", "base", spec.backbone, spec.seed)
+
+
+def uses_labels(cfg: RunConfig, spec: ModelSpec) -> bool:
+    """Whether the cell trains on the LE labels (its variant's switches or its algorithm's own section)."""
+    return train_config_for(cfg, spec).uses_labels
 
 
 def _noop_progress(task: str, done: int, total: int, detail: str = "") -> None:
@@ -127,19 +142,19 @@ def run_pipeline(
 
     stage_popularity(cfg, run, data, shop, say)
 
+    grid = experiment_grid(cfg)
     labels_dir: Path | None = None
-    if cfg.experiment.uses_le:
+    if any(uses_labels(cfg, spec) for spec in grid):
         le_ckpt = stage_le(cfg, run, data, shop, progress, say)
         labels_dir = stage_label(cfg, run, data, le_ckpt, progress, say, need_ray)
 
-    grid = experiment_grid(cfg)
     for i, spec in enumerate(grid, 1):
         stage_train(
             cfg,
             run,
             data,
             spec,
-            labels_dir if spec.uses_le else None,
+            labels_dir if uses_labels(cfg, spec) else None,
             shop,
             progress,
             say=say,
@@ -306,8 +321,10 @@ def stage_label(
     need_ray: Callable[[], None] | None = None,
 ) -> Path:
     from learec.platform.labeling.pipeline import label_transitions
+    from learec.platform.labeling.version import LABEL_FORMAT
 
-    key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.labeling)
+    # LABEL_FORMAT: labels an older learec wrote (fewer columns) are relabeled, not reused
+    key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.labeling, LABEL_FORMAT)
     if reused(run, "label", key, say, "labeling: LE states, rewards and positive actions with Ray Data"):
         return Path(run.stage_info("label")["labels"])
     report = label_transitions(
@@ -325,14 +342,27 @@ def stage_label(
     return Path(report.output_dir)
 
 
-def train_config_for(cfg: RunConfig, spec: ModelSpec) -> TrainConfig:
-    """The TrainConfig of one grid cell: the run's train section with the cell's algo/variant/backbone."""
+def train_config_for(cfg: RunConfig, spec: ModelSpec, run: RunDir | None = None) -> TrainConfig:
+    """The TrainConfig of one grid cell: the run's train section with the cell's algo/variant/backbone
+    (and, given the run folder, DPO's reference: the export of its :func:`reference_spec` cell)."""
     variant: Variant = VARIANTS[spec.variant]
     switches = variant.switches(cfg.experiment.lea_augment_k)
     params = replace(
         cfg.train.params, backbone=replace(cfg.train.params.backbone, name=spec.backbone), **switches
     )
-    return replace(cfg.train, algo=spec.algo, seed=spec.seed, params=params)
+    train = replace(cfg.train, algo=spec.algo, seed=spec.seed, params=params)
+    reference = reference_spec(cfg, spec)
+    if reference is not None and run is not None:
+        policy = str(run.path("models", reference.model_id, "policy"))
+        train = replace(train, dpo=replace(train.dpo, reference=policy))
+    return train
+
+
+def read_sections(train: TrainConfig) -> dict[str, Any]:
+    """``train`` without the sections of other algorithms: a cell is retrained when what it reads changes,
+    not when another algorithm's settings do."""
+    doc = to_dict(train)
+    return {k: v for k, v in doc.items() if k == train.algo or k not in ALGORITHMS}
 
 
 def stage_train(
@@ -350,13 +380,15 @@ def stage_train(
     from learec.platform.eval.significance import TEST_RANKS
     from learec.platform.jobs.train import train_and_evaluate
 
-    train_cfg = train_config_for(cfg, spec)
+    train_cfg = train_config_for(cfg, spec, run)
+    reference = reference_spec(cfg, spec)
     key = fingerprint(
         run.stage_info("data").get("fingerprint"),
         run.stage_info("label").get("fingerprint") if labels_dir else None,
-        train_cfg,
+        read_sections(train_cfg),
         cfg.eval,
         cfg.online,
+        *([run.stage_info(f"train/{reference.model_id}").get("fingerprint")] if reference else []),
     )
     stage = f"train/{spec.model_id}"
     if reused(run, stage, key, say, title or stage):

@@ -115,12 +115,8 @@ def prepare_inputs(spec: SweepSpec, progress: Progress) -> tuple[Path, Path | No
 
     run, sweep = spec.run, spec.sweep
     needs_labels = (
-        any(
-            spec.run_config({d.key: v}).train.params.uses_labels
-            for d in spec.dimensions
-            for v in d.candidates()
-        )
-        or run.train.params.uses_labels
+        any(spec.run_config({d.key: v}).train.uses_labels for d in spec.dimensions for v in d.candidates())
+        or run.train.uses_labels
     )
     if sweep.prepared:
         data_root = Path(sweep.prepared)

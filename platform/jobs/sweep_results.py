@@ -112,7 +112,7 @@ def best_config_yaml(
     spec: SweepSpec, values: Mapping[str, Any], row: Mapping[str, Any], data_root: Path, labels: Path | None
 ) -> str:
     """The best trial's run config (fixed settings + best values), with the command that retrains it."""
-    uses_labels = labels is not None and spec.run_config(values).train.params.uses_labels
+    uses_labels = labels is not None and spec.run_config(values).train.uses_labels
     header = (
         f"# Best trial of sweep {spec.name} ({spec.path}): trial {row['trial']}, "
         f"{spec.sweep.metric} = {row[spec.sweep.metric]:.4f} after {row['iterations']} iterations.\n"
@@ -147,7 +147,7 @@ def test_best_config(
             replace(cfg.train, seed=seed),
             data,
             out / f"s{seed}",
-            labels_dir=labels if cfg.train.params.uses_labels else None,
+            labels_dir=labels if cfg.train.uses_labels else None,
             eval_config=cfg.eval,
         )
         per_seed[str(seed)] = {"val": result.val_metrics, "test": result.metrics}

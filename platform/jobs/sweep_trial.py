@@ -97,7 +97,7 @@ def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
     keep_data_in_trial_group()
     cfg = trial_run_config(ctx.fixed, config)
     data = load_prepared(Path(ctx.data_root))
-    labels = Path(ctx.labels_dir) if ctx.labels_dir and cfg.train.params.uses_labels else None
+    labels = Path(ctx.labels_dir) if ctx.labels_dir and cfg.train.uses_labels else None
     trial_dir = Path(tune.get_context().get_trial_dir())
     training = Training(
         cfg.train, _train_inputs(data, labels), data.n_items, data.state_len, trial_dir / "rllib"

@@ -63,15 +63,16 @@ def train_and_evaluate(
     from learec.platform.eval.protocol import EvalConfig, evaluate, evaluate_detailed
     from learec.platform.eval.significance import TEST_RANKS, save_ranked
     from learec.platform.jobs.ray_runtime import quiet_ray_logs
-    from learec.rllib_algos.common.runner import fit
+    from learec.rllib_algos.common.runner import fit, planned_iterations
     from learec.serve.policy import ExportedPolicy
 
     quiet_ray_logs()  # importing RLlib resets its logger to INFO
 
-    if train_cfg.params.uses_labels and labels_dir is None:
+    if train_cfg.uses_labels and labels_dir is None:
         raise ValueError(
             f"{train_cfg.algo} with LE switches needs labeled transitions: pass --labels "
-            "(made by `learec label`) or set the le_state/le_reward/lea_augment_k switches off"
+            "(made by `learec label`) or set the le_state/le_reward/lea_augment_k switches off "
+            "(and train.dpo.pairs to logged)"
         )
     eval_config = eval_config or EvalConfig()
     out_dir = outputs.resolve_path(out_dir)  # RLlib reads a relative path as a URI without a scheme
@@ -79,14 +80,17 @@ def train_and_evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs.write_marker(out_dir, "model")
     task = f"train {train_cfg.algo}"
+    inputs = _train_inputs(data, labels_dir)
+    # epochs > 0 sets the length from the data: the bar counts what training will run
+    total = planned_iterations(train_cfg, [str(p) for p in inputs], train_cfg.params.batch_size)
 
     def on_iteration(iteration: int, losses: dict[str, float]) -> None:
         if progress is not None:
-            progress(task, iteration, train_cfg.iterations, loss_detail(losses))
+            progress(task, iteration, total, loss_detail(losses))
 
     result = fit(
         train_cfg,
-        _train_inputs(data, labels_dir),
+        inputs,
         n_items=data.n_items,
         state_len=data.state_len,
         out_dir=out_dir,

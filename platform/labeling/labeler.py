@@ -22,7 +22,8 @@ TOKENS_COLUMN = "_le_tokens"
 
 
 class Labeler:
-    """Adds ``le_state [B, d]``, ``le_reward [B]``, ``le_pos_actions [B, k]`` and ``label_version``.
+    """Adds ``le_state [B, d]``, ``le_reward [B]``, ``le_pos_actions [B, k]``, ``le_pos_rewards [B, k]`` and
+    ``label_version``.
 
     Every input column is kept. ``expected_version`` is the version the driver computed from the
     checkpoint's hash; the actor recomputes it from the checkpoint it actually loaded, so a checkpoint
@@ -57,6 +58,7 @@ class Labeler:
         out[schema.LE_STATE] = np.asarray(labels["le_state"], dtype=np.float32)  # [B, d]
         out[schema.LE_REWARD] = np.asarray(labels["le_reward"], dtype=np.float32)  # [B]
         out[schema.LE_POS_ACTIONS] = np.asarray(labels["le_pos_actions"], dtype=np.int64)  # [B, k]
+        out[schema.LE_POS_REWARDS] = np.asarray(labels["le_pos_rewards"], dtype=np.float32)  # [B, k]
         out[schema.LABEL_VERSION] = np.full(n, self.version)
         tokens = np.zeros(n, dtype=np.int64)
         if n:

@@ -14,8 +14,9 @@ import hashlib
 import json
 from typing import Any
 
-# Bump when the labeler's output for the same checkpoint and fields changes (new column meaning).
-LABEL_FORMAT = 1
+# Bump when the labeler's output for the same checkpoint and fields changes (a new column or meaning).
+# 2: le_pos_rewards (the LE reward of each positive action) joined the labels.
+LABEL_FORMAT = 2
 VERSION_CHARS = 16
 
 

@@ -137,7 +137,8 @@ class LanguageEnvironment:
     def label(
         self, states: np.ndarray, lengths: np.ndarray, actions: np.ndarray, k: int
     ) -> dict[str, np.ndarray]:
-        """All labels from one prompt pass: ``le_state [B, d]``, ``le_reward [B]``, ``le_pos_actions [B, k]``.
+        """All labels from one prompt pass: ``le_state [B, d]``, ``le_reward [B]``, ``le_pos_actions [B, k]``
+        and ``le_pos_rewards [B, k]`` (the positives' rewards, normalised like ``le_reward``).
 
         The logged action's token and the candidates' tokens are appended in one cached decoder step.
         """
@@ -145,18 +146,20 @@ class LanguageEnvironment:
         actions = np.asarray(actions, dtype=np.int64).reshape(-1)
         if len(actions) != len(lengths):
             raise ValueError(f"actions must be [B] with B = {len(lengths)}, got {actions.shape}")
-        st, rw, pos = [], [], []
+        st, rw, pos, pos_rw = [], [], [], []
         with torch.inference_mode():
             for sl in self._chunks(len(lengths)):
                 enc = self._model.encode(states[sl], lengths[sl])
                 st.append(self._model.state(enc).float().cpu().numpy())
-                it, _, logged = self._positives(enc, k, actions[sl, None], logged=actions[sl])
+                it, it_rw, logged = self._positives(enc, k, actions[sl, None], logged=actions[sl])
                 pos.append(it)
+                pos_rw.append(it_rw)
                 rw.append(logged)
         return {
             "le_state": _cat(st, (0, self.le_state_dim), np.float32),
             "le_reward": _cat(rw, (0,), np.float32),
             "le_pos_actions": _cat(pos, (0, k), np.int64),
+            "le_pos_rewards": _cat(pos_rw, (0, k), np.float32),
         }
 
     def _positives(

@@ -21,6 +21,7 @@ from ray.rllib.connectors.learner import (
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 from learec.platform.common.fields import replace, to_dict
+from learec.rllib_algos.common.lea_rewards import LeaRewardScale
 from learec.rllib_algos.common.params import AlgoParams, RecRLParams
 from learec.rllib_algos.common.torch.rec_rl_module import RecTorchRLModule
 
@@ -41,6 +42,8 @@ class RecRLConfig(AlgorithmConfig):
         self.params = RecRLParams()
         self.algo_params = self.params_class()
         self.le_state_dim = 0  # width of the le_state column, read from the data by the runner
+        # LE positives' rewards -> logged scale (lea_rewards.py), fitted on the data by the runner
+        self.lea_reward_scale: LeaRewardScale | None = None
         self.materialize_data = False
         # The connectors are stateless and negatives are drawn in the loss, so mapped rows can be cached.
         self.materialize_mapped_data = True
@@ -99,10 +102,17 @@ class RecRLConfig(AlgorithmConfig):
             self._value_error("dataset_num_iters_per_learner must be set when num_learners is 0")
         if self.le_state_dim < 0:
             self._value_error(f"le_state_dim must be >= 0, got {self.le_state_dim}")
-        if self.params.lea_augment_k > 0 and self.params.lea_reward is None:
+        lea, constant = self.params.lea_augment_k > 0, self.params.lea_reward_source == "constant"
+        if lea and constant and self.params.lea_reward is None:
             self._value_error(
                 "lea_augment_k > 0 needs lea_reward (the reward of an LE positive); the run config sets it "
                 "to prep.reward_click, set it yourself when building a config in Python"
+            )
+        if lea and not constant and self.lea_reward_scale is None:
+            self._value_error(
+                f"lea_reward_source={self.params.lea_reward_source!r} needs lea_reward_scale; the runner "
+                "fits it on the labeled transitions (lea_rewards.read_reward_scale), set it when building "
+                "a config in Python"
             )
         if self.params.le_state != "none" and self.le_state_dim == 0:
             self._value_error(

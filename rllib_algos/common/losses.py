@@ -1,4 +1,4 @@
-"""The SQN-family loss terms as pure functions (no RLlib, no modules, no state).
+"""The loss terms (SQN family, CQL, DPO) as pure functions (no RLlib, no modules, no state).
 
 Every function returns one value per row (``[B]``); the learners combine and average them, so each
 term can be logged by name and SA2C can weight the CE rows. Conventions follow the public SQN code
@@ -118,6 +118,17 @@ def lea_targets(le_pos_actions: torch.Tensor, k: int) -> torch.Tensor:
     return le_pos_actions[:, :k]
 
 
+def lea_le_rewards(z: torch.Tensor, source: str, offset: float, slope: float, high: float) -> torch.Tensor:
+    """The TD reward of each LE positive from its normalised LE reward ``z`` (``[B, k] -> [B, k]``), on the
+    logged scale (``common/lea_rewards.py``): ``le_affine`` ``clip(offset + slope * z, 0, high)``,
+    ``le_sigmoid`` ``high * sigmoid(z)``."""
+    if source == "le_affine":
+        return (offset + slope * z).clamp(0.0, high)
+    if source == "le_sigmoid":
+        return high * torch.sigmoid(z)
+    raise ValueError(f"lea_reward_source must be le_affine or le_sigmoid here, got {source!r}")
+
+
 def lea_ce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
     """LEA's supervised term: ``sum_g CE(a_g)`` over the LE positives ``[B, k]`` of each row; ``-> [B]``.
 
@@ -140,3 +151,52 @@ def kl_to_reference(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Ten
     logp = F.log_softmax(logits, dim=-1)
     ref_logp = F.log_softmax(ref_logits.detach(), dim=-1)
     return (logp.exp() * (logp - ref_logp)).sum(-1)
+
+
+def log_probs(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """``log softmax(logits)[a]`` per row; ``[B, N], [B] -> [B]``."""
+    return F.log_softmax(logits, dim=-1).gather(-1, actions[:, None]).squeeze(-1)
+
+
+def dpo_margin(
+    logp_w: torch.Tensor,
+    logp_l: torch.Tensor,
+    ref_logp_w: torch.Tensor,
+    ref_logp_l: torch.Tensor,
+    beta: float,
+) -> torch.Tensor:
+    """DPO's implicit reward margin per row, from ``[B]`` log-probabilities of the preferred (``w``) and
+    dispreferred (``l``) items: ``beta * ((log pi(w) - log pi_ref(w)) - (log pi(l) - log pi_ref(l)))``."""
+    return beta * ((logp_w - ref_logp_w) - (logp_l - ref_logp_l))
+
+
+def dpo(
+    logp_w: torch.Tensor,
+    logp_l: torch.Tensor,
+    ref_logp_w: torch.Tensor,
+    ref_logp_l: torch.Tensor,
+    beta: float,
+) -> torch.Tensor:
+    """DPO's loss per row, ``-log sigmoid(margin)`` (Rafailov et al. 2023, eq. 7); ``-> [B]``.
+
+    The reference's log-probabilities must come without gradient; at ``pi = pi_ref`` every row is log 2.
+    """
+    return -F.logsigmoid(dpo_margin(logp_w, logp_l, ref_logp_w, ref_logp_l, beta))
+
+
+def item_mask(n_items: int, *ids: torch.Tensor) -> torch.Tensor:
+    """``[B, n_items]`` bool, True at every item id of the row in any of ``ids`` (``[B, m]`` each); the pad
+    id ``n_items`` is ignored."""
+    rows = ids[0].shape[0]
+    mask = torch.zeros(rows, n_items + 1, dtype=torch.bool, device=ids[0].device)
+    for part in ids:
+        mask.scatter_(1, part.long().clamp(0, n_items), True)
+    return mask[:, :n_items]
+
+
+def sample_outside(excluded: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One uniform item per row among those not ``excluded`` (``[B, N]`` bool); ``-> [B]``."""
+    allowed = (~excluded).float()
+    if bool((allowed.sum(-1) == 0).any()):
+        raise ValueError("a row excludes every item; there is no item left to sample")
+    return torch.multinomial(allowed, 1, generator=generator).squeeze(-1)

@@ -19,7 +19,7 @@ from ray.rllib.core.columns import Columns
 
 from learec.platform.common.parquet_parts import parquet_parts
 from learec.platform.data import schema
-from learec.rllib_algos.common.params import RecRLParams
+from learec.rllib_algos.common.params import AlgoParams, RecRLParams
 from learec.rllib_algos.common.train_config import OfflineInput
 
 READ_SCHEMA = {
@@ -31,15 +31,17 @@ READ_SCHEMA = {
 }
 
 
-def label_columns(params: RecRLParams) -> list[str]:
-    """LE label columns the params' switches read."""
+def label_columns(params: RecRLParams, own: AlgoParams | None = None) -> list[str]:
+    """LE label columns the shared switches and the algorithm's own section (``own``) read."""
     cols = []
     if params.le_state != "none":
         cols.append(schema.LE_STATE)
     if params.le_reward != "none":
         cols.append(schema.LE_REWARD)
-    if params.lea_augment_k > 0:
+    if params.lea_augment_k > 0 or (own is not None and own.reads_le_positives):
         cols.append(schema.LE_POS_ACTIONS)
+    if params.lea_augment_k > 0 and params.lea_reward_source != "constant":
+        cols.append(schema.LE_POS_REWARDS)
     return cols
 
 
@@ -57,7 +59,7 @@ def parquet_files(paths: Path | Sequence[Path]) -> list[str]:
     return files
 
 
-def check_input(files: Sequence[str], params: RecRLParams) -> int:
+def check_input(files: Sequence[str], params: RecRLParams, own: AlgoParams | None = None) -> int:
     """Check columns against the transitions contract; return the LE state width (0 when unused)."""
     first = pq.read_schema(files[0])
     for name in (
@@ -66,11 +68,18 @@ def check_input(files: Sequence[str], params: RecRLParams) -> int:
         schema.REWARD,
         schema.NEXT_STATE,
         schema.DONE,
-        *label_columns(params),
+        *label_columns(params, own),
     ):
-        if first.get_field_index(name) < 0:
-            hint = " (label the transitions or switch the LE hooks off)" if name.startswith("le_") else ""
-            raise ValueError(f"{files[0]}: missing column {name!r}{hint}")
+        if first.get_field_index(name) >= 0:
+            continue
+        if name == schema.LE_POS_REWARDS:  # labels made before positives carried their rewards
+            raise ValueError(
+                f"{Path(files[0]).parent}: these labels have no {name!r} column (they predate per-positive "
+                "LE rewards); label the transitions again with `learec label`, or set "
+                "train.params.lea_reward_source to constant"
+            )
+        hint = " (label the transitions or switch the LE hooks off)" if name.startswith("le_") else ""
+        raise ValueError(f"{files[0]}: missing column {name!r}{hint}")
     if params.le_state == "none":
         return 0
     t = first.field(schema.LE_STATE).type
@@ -86,14 +95,18 @@ def spaces(n_items: int, state_len: int) -> tuple[gym.Space, gym.Space]:
 
 
 def offline_data_kwargs(
-    files: Sequence[str], params: RecRLParams, num_learners: int, resources: OfflineInput
+    files: Sequence[str],
+    params: RecRLParams,
+    num_learners: int,
+    resources: OfflineInput,
+    own: AlgoParams | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``AlgorithmConfig.offline_data``."""
     columns = [schema.STATE, schema.ACTION, schema.REWARD, schema.NEXT_STATE, schema.DONE]
     kwargs: dict[str, Any] = {
         "input_": list(files),
         "input_read_schema": dict(READ_SCHEMA),
-        "input_read_method_kwargs": {"columns": columns + label_columns(params)},
+        "input_read_method_kwargs": {"columns": columns + label_columns(params, own)},
         "dataset_num_iters_per_learner": 1,
         "map_batches_kwargs": {
             "concurrency": resources.num_prelearners or max(1, num_learners),

@@ -18,6 +18,8 @@ from learec.rllib_algos.common.backbone_config import BackboneConfig
 LeState = Literal["none", "concat", "gate"]
 LeReward = Literal["none", "replace", "shape"]
 QMode = Literal["none", "double", "polyak"]
+LeaRewardSource = Literal["constant", "le_affine", "le_sigmoid"]
+LEA_REWARD_SOURCES: tuple[str, ...] = ("constant", "le_affine", "le_sigmoid")
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,16 @@ class RecRLParams(Checked):
     lea_ce_weight: float = opt(0.1, "beta: weight of the CE terms of the LE positives", ge=0)
     lea_reward: float | None = opt(
         None,
-        "reward of an LE positive in its TD transition (the labels carry one le_reward per logged action, "
-        "none per generated action); none: the click reward, prep.reward_click",
+        "reward of an LE positive in its TD transition when lea_reward_source is constant; none: the click "
+        "reward, prep.reward_click",
+    )
+    lea_reward_source: LeaRewardSource = opt(
+        "constant",
+        "reward of each LE positive in its TD transition: constant (lea_reward for all), or its LE reward "
+        "z (le_pos_rewards, normalised like le_reward) on the logged scale: le_affine = the least-squares "
+        "line from the logged rows' le_reward to their reward, clipped to [0, largest logged reward]; "
+        "le_sigmoid = largest logged reward * sigmoid(z)",
+        choices=LEA_REWARD_SOURCES,
     )
     grad_clip: float = opt(0.0, "global gradient-norm clip; 0 disables it (the papers do not clip)", ge=0)
 
@@ -63,6 +73,11 @@ class AlgoParams(Checked):
     def negatives_per_row(self) -> int:
         """Uniform negatives the learner draws per row (their TD bootstraps from the current state)."""
         return 0
+
+    @property
+    def reads_le_positives(self) -> bool:
+        """Whether the section itself reads ``le_pos_actions`` (whatever ``lea_augment_k`` says)."""
+        return False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import torch
 
 from learec.platform.common.fields import to_dict
 from learec.rllib_algos.common.heads import RecNetwork
+from learec.rllib_algos.common.lea_rewards import read_reward_scale
 from learec.rllib_algos.common.offline_input import (
     check_input,
     offline_data_kwargs,
@@ -51,7 +52,7 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
 
     config = config_class(cfg.algo)().training(params=cfg.params, algo_params=cfg.algo_params)
     params = config.params
-    le_state_dim = check_input(files, params)
+    le_state_dim = check_input(files, params, config.algo_params)
     obs_space, act_space = spaces(n_items, state_len)
     config = (
         config.environment(observation_space=obs_space, action_space=act_space)
@@ -59,11 +60,13 @@ def build_config(cfg: TrainConfig, files: Sequence[str], n_items: int, state_len
             num_learners=cfg.num_learners,
             num_cpus_per_learner=cfg.cpus_per_learner if cfg.num_learners else "auto",
         )
-        .offline_data(**offline_data_kwargs(files, params, cfg.num_learners, cfg.data))
+        .offline_data(**offline_data_kwargs(files, params, cfg.num_learners, cfg.data, config.algo_params))
         .debugging(seed=cfg.seed)
         .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=0)
     )
     config.le_state_dim = le_state_dim
+    if params.lea_augment_k > 0 and params.lea_reward_source != "constant":
+        config.lea_reward_scale = read_reward_scale(files)
     return config
 
 

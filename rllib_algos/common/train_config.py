@@ -1,8 +1,8 @@
 """What one RLlib training run is: algorithm, hyper-parameters, length, resources.
 
 ``params`` holds the hyper-parameters every algorithm shares; each algorithm has its own section
-(``ce``, ``sqn``, ``snqn``, ``sa2c``, ``cql``), of which only the one named by ``algo`` is read. Kept free of
-Ray/RLlib imports so that the CLI and config files can build it cheaply.
+(``ce``, ``sqn``, ``snqn``, ``sa2c``, ``cql``, ``dpo``), of which only the one named by ``algo`` is read.
+Kept free of Ray/RLlib imports so that the CLI and config files can build it cheaply.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from learec.platform.common.fields import Checked, opt
 from learec.rllib_algos.ce.params import CEParams
 from learec.rllib_algos.common.params import AlgoParams, RecRLParams
 from learec.rllib_algos.cql.params import CQLParams
+from learec.rllib_algos.dpo.params import DPOParams
 from learec.rllib_algos.registry import ALGORITHMS
 from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.rllib_algos.snqn.params import SNQNParams
@@ -47,6 +48,7 @@ class TrainConfig(Checked):
     snqn: SNQNParams = opt(SNQNParams(), "SNQN's own fields, read when algo is snqn")
     sa2c: SA2CParams = opt(SA2CParams(), "SA2C's own fields, read when algo is sa2c")
     cql: CQLParams = opt(CQLParams(), "discrete CQL's own fields, read when algo is cql")
+    dpo: DPOParams = opt(DPOParams(), "DPO's own fields, read when algo is dpo")
     iterations: int = opt(
         200, "training iterations (one batch per learner each); ignored when epochs > 0", ge=1
     )
@@ -67,3 +69,8 @@ class TrainConfig(Checked):
     def algo_params(self) -> AlgoParams:
         """The section of ``algo`` (the only one this run reads)."""
         return getattr(self, self.algo)
+
+    @property
+    def uses_labels(self) -> bool:
+        """Whether training reads LE label columns (the shared LE switches or the algorithm's own)."""
+        return self.params.uses_labels or self.algo_params.reads_le_positives

@@ -25,11 +25,11 @@ TINY = {
     "le.tiny_intermediate": 64,
     "le.heldout_pairs": 64,
     "labeling.rows_per_part": 500,
-    "train.iterations": 3,
+    "train.epochs": 0.3,  # the length comes from the data: a few iterations
     "online.n_sessions": 30,
     "online.ope_sessions": 60,
     "experiment.seeds": "0",
-    "experiment.algos": "ce,sqn",
+    "experiment.algos": "ce,sqn,dpo",
     "experiment.variants": "base,lea",
 }
 
@@ -38,15 +38,35 @@ TINY = {
 def test_run_pipeline_end_to_end_and_resume(ray_cluster, tmp_path: Path) -> None:
     cfg = build_config(RunConfig, None, {"runs_dir": str(tmp_path), "name": "tiny", **TINY})
     stages_seen: list[str] = []
-    result = run_pipeline(cfg, log=stages_seen.append)
+    bars: dict[str, list[tuple[int, int]]] = {}
+    result = run_pipeline(
+        cfg, log=stages_seen.append, progress=lambda t, d, n, *_: bars.setdefault(t, []).append((d, n))
+    )
     run = result.run_dir
+    # Training bars count the iterations the epochs give (not train.iterations) and end full.
+    assert bars["train sqn"][-1][0] == bars["train sqn"][-1][1] != cfg.train.iterations
+    assert all(done <= total for done, total in bars["train sqn"])
 
     # Every stage left its output.
     assert (run / "resolved.yaml").is_file()
     assert (run / "report.md").is_file() and (run / "plots" / "offline_hr_ndcg.png").is_file()
     assert (run / "le" / "checkpoint" / "manifest.json").is_file()
     models = {r["model_id"]: r for r in load_results(run)}
-    assert set(models) == {"pop", "ce-base-gru4rec-s0", "sqn-base-gru4rec-s0", "sqn-lea-gru4rec-s0"}
+    assert set(models) == {
+        "pop",
+        "ce-base-gru4rec-s0",
+        "sqn-base-gru4rec-s0",
+        "sqn-lea-gru4rec-s0",
+        "dpo-base-gru4rec-s0",
+        "dpo-lea-gru4rec-s0",
+    }
+    # DPO started from the run's CE export of its seed, with logged pairs (base) or LE pairs (lea)
+    ce_policy = models["ce-base-gru4rec-s0"]["export_dir"]
+    for cell, pairs_from_le in (("dpo-base-gru4rec-s0", False), ("dpo-lea-gru4rec-s0", True)):
+        trained = json.loads((Path(models[cell]["export_dir"]).parent / "metrics.json").read_text())["config"]
+        assert trained["dpo"]["reference"] == ce_policy
+        assert (trained["params"]["lea_augment_k"] > 0) == pairs_from_le
+        assert "loss/pref_accuracy" in dict(models[cell]["history"][-1][1])
     for record in models.values():
         assert 0.0 <= record["offline"]["ndcg@10/purchase"] <= 1.0
         assert 0.0 <= record["online"]["purchase_rate"] <= 1.0
@@ -61,7 +81,9 @@ def test_run_pipeline_end_to_end_and_resume(ray_cluster, tmp_path: Path) -> None
     labeled = pq.read_table(sorted(labels_dir.glob("*.parquet")))
     train_rows = pq.read_metadata(run / "data" / "transitions" / "train.parquet").num_rows
     assert labeled.num_rows == train_rows
-    assert {schema.LE_STATE, schema.LE_REWARD, schema.LE_POS_ACTIONS} <= set(labeled.column_names)
+    assert {schema.LE_STATE, schema.LE_REWARD, schema.LE_POS_ACTIONS, schema.LE_POS_REWARDS} <= set(
+        labeled.column_names
+    )
     # `learec eval` on an exported policy reproduces the run's offline figures, with its own cut-offs.
     sqn = models["sqn-base-gru4rec-s0"]
     again_eval = evaluate_exported(Path(sqn["export_dir"]), run / "data", "test", EvalConfig(ks=(10,)))

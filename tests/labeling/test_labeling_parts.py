@@ -86,6 +86,7 @@ def test_to_table_restores_the_labeled_contract(write_transitions) -> None:
     cols[schema.LE_STATE] = np.random.default_rng(0).random((n, d), dtype=np.float32)
     cols[schema.LE_REWARD] = np.zeros(n, np.float32)
     cols[schema.LE_POS_ACTIONS] = np.arange(n * k).reshape(n, k)
+    cols[schema.LE_POS_REWARDS] = np.linspace(1, 0, n * k, dtype=np.float32).reshape(n, k)
     cols[schema.LABEL_VERSION] = np.full(n, "v1")
     out = to_table(cols, output_schema(input_schema(path), d, k, state_len(input_schema(path), "t")))
     assert out.schema.equals(schema.labeled_transitions_schema(d, k))

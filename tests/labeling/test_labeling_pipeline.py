@@ -23,7 +23,13 @@ from learec.platform.labeling.report import REPORT_NAME
 pytestmark = pytest.mark.integration
 
 CONFIG = LabelingConfig(k=3, batch_size=32, rows_per_part=64, max_actors=2)
-LABELS = [schema.LE_STATE, schema.LE_REWARD, schema.LE_POS_ACTIONS, schema.LABEL_VERSION]
+LABELS = [
+    schema.LE_STATE,
+    schema.LE_REWARD,
+    schema.LE_POS_ACTIONS,
+    schema.LE_POS_REWARDS,
+    schema.LABEL_VERSION,
+]
 
 
 def read_labels(version_dir: Path) -> pa.Table:
@@ -39,7 +45,7 @@ def assert_same_labels(got: pa.Table, want: pa.Table) -> None:
     """Same rows in the same order; float labels equal up to batch-composition rounding."""
     assert got.num_rows == want.num_rows
     assert got.select(schema.TRANSITIONS.names).equals(want.select(schema.TRANSITIONS.names))
-    for name in (schema.LE_STATE, schema.LE_REWARD):
+    for name in (schema.LE_STATE, schema.LE_REWARD, schema.LE_POS_REWARDS):
         np.testing.assert_allclose(_numpy(got, name), _numpy(want, name), atol=1e-5, rtol=0)
     np.testing.assert_array_equal(_numpy(got, schema.LE_POS_ACTIONS), _numpy(want, schema.LE_POS_ACTIONS))
     assert got.column(schema.LABEL_VERSION).equals(want.column(schema.LABEL_VERSION))
@@ -80,6 +86,9 @@ def test_every_row_is_labeled_once_like_a_direct_env_call(reference, tiny_le: Pa
     np.testing.assert_allclose(_numpy(got, schema.LE_STATE), direct["le_state"], atol=1e-5, rtol=0)
     np.testing.assert_allclose(_numpy(got, schema.LE_REWARD), direct["le_reward"], atol=1e-5, rtol=0)
     np.testing.assert_array_equal(_numpy(got, schema.LE_POS_ACTIONS), direct["le_pos_actions"])
+    np.testing.assert_allclose(
+        _numpy(got, schema.LE_POS_REWARDS), direct["le_pos_rewards"], atol=1e-5, rtol=0
+    )
     assert set(got.column(schema.LABEL_VERSION).to_pylist()) == {report.label_version}
     # a.parquet: 64+64+52 rows, b.parquet: 64+56 rows
     assert (report.rows_total, report.rows_labeled, report.parts_total, report.parts_done) == (300, 300, 5, 5)

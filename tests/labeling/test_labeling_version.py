@@ -37,6 +37,11 @@ def test_label_fields_are_exactly_the_declared_ones() -> None:
     assert set(label_settings(BASE)) == {"k", "engine"}
 
 
+def test_labels_with_positive_rewards_have_a_new_version() -> None:
+    """Labels without le_pos_rewards (format 1) got this version; relabeling must not resume into them."""
+    assert label_version("abc123", BASE) != "94306e57ef261fe6"
+
+
 def test_empty_checkpoint_hash_is_refused() -> None:
     with pytest.raises(ValueError, match="checkpoint hash"):
         label_version("", BASE)

@@ -33,6 +33,7 @@ def test_api_shapes_and_dtypes(full_env, batch) -> None:
     assert lab["le_state"].shape == (b, full_env.le_state_dim) and lab["le_state"].dtype == np.float32
     assert lab["le_reward"].shape == (b,) and lab["le_reward"].dtype == np.float32
     assert lab["le_pos_actions"].shape == (b, K) and lab["le_pos_actions"].dtype == np.int64
+    assert lab["le_pos_rewards"].shape == (b, K) and lab["le_pos_rewards"].dtype == np.float32
     assert all(np.isfinite(v).all() for v in lab.values())
 
 
@@ -42,8 +43,14 @@ def test_label_matches_separate_calls(full_env, batch) -> None:
     np.testing.assert_allclose(
         lab["le_reward"], full_env.reward(batch.states, batch.lengths, batch.actions), atol=1e-5
     )
-    items, _ = full_env.positive_actions(batch.states, batch.lengths, K, exclude=batch.actions[:, None])
+    items, rewards = full_env.positive_actions(batch.states, batch.lengths, K, exclude=batch.actions[:, None])
     np.testing.assert_array_equal(lab["le_pos_actions"], items)
+    np.testing.assert_allclose(lab["le_pos_rewards"], rewards, atol=1e-5)
+    # each positive's reward is the reward model's normalised score of that (state, item), best first
+    np.testing.assert_allclose(
+        lab["le_pos_rewards"], full_env.reward(batch.states, batch.lengths, items), atol=1e-4
+    )
+    assert (np.diff(lab["le_pos_rewards"], axis=1) <= 1e-6).all()
 
 
 def test_deterministic_and_batch_size_invariant(full_env, batch) -> None:
@@ -66,6 +73,9 @@ def test_deterministic_and_batch_size_invariant(full_env, batch) -> None:
         )
         np.testing.assert_array_equal(
             np.concatenate([p["le_pos_actions"] for p in parts]), whole["le_pos_actions"]
+        )
+        np.testing.assert_allclose(
+            np.concatenate([p["le_pos_rewards"] for p in parts]), whole["le_pos_rewards"], atol=1e-5
         )
 
 

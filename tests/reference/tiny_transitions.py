@@ -1,7 +1,7 @@
 """Tiny transitions for the RLlib algorithm tests and benchmark: the next item is a function of the last one.
 
-Label columns (le_state, le_reward, le_pos_actions) are random fixture data written here; real labels
-come from platform/labeling.
+Label columns (le_state, le_reward, le_pos_actions, le_pos_rewards) are random fixture data written here;
+real labels come from platform/labeling.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def transitions_table(n_sessions: int, seed: int, labeled: bool) -> pa.Table:
             rows[schema.LE_STATE].append(rng.normal(size=LE_DIM).astype(np.float32).tolist())
             rows[schema.LE_REWARD].append(float(rng.normal()))
             rows[schema.LE_POS_ACTIONS].append(rng.integers(0, N_ITEMS, LE_K).tolist())
+            rows[schema.LE_POS_REWARDS].append(np.sort(rng.normal(1.0, 1.0, LE_K))[::-1].tolist())
             rows[schema.LABEL_VERSION].append("fixture")
     target = schema.labeled_transitions_schema(LE_DIM, LE_K) if labeled else schema.TRANSITIONS
     return pa.table({f.name: rows[f.name] for f in target}, schema=target)

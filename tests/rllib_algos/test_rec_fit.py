@@ -15,12 +15,31 @@ from learec.rllib_algos.backbones.registry import BackboneConfig
 from learec.rllib_algos.common.export import load_module
 from learec.rllib_algos.common.params import RecRLParams
 from learec.rllib_algos.common.runner import TrainConfig, fit
+from learec.rllib_algos.dpo.params import DPOParams
 from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.serve.policy import ExportedPolicy
 
 pytestmark = pytest.mark.integration
 
 LE_ON = {"le_state": "gate", "le_reward": "shape", "lea_augment_k": 2, "lea_reward": 0.2}
+LE_REWARDS = {**LE_ON, "lea_reward_source": "le_affine"}  # each LE positive rewarded by its own LE reward
+Q_ALGOS = ("sqn", "snqn", "sa2c", "cql")
+BACKBONE = BackboneConfig(hidden=16)
+
+
+@pytest.fixture(scope="module")
+def ce_policy(tmp_path_factory: pytest.TempPathFactory, raw_ids: list[str]) -> Path:
+    """DPO's reference: an exported CE policy with the backbone the fit test trains."""
+    from learec.rllib_algos.common.export import export_policy
+    from learec.rllib_algos.common.offline_input import spaces
+    from learec.rllib_algos.registry import config_class
+
+    obs, act = spaces(N_ITEMS, STATE_LEN)
+    cfg = (
+        config_class("ce")().training(backbone=BACKBONE).environment(observation_space=obs, action_space=act)
+    )
+    module = cfg.build_learner(spaces={"default_policy": (obs, act)}).module["default_policy"].unwrapped()
+    return export_policy(module, tmp_path_factory.mktemp("fit_ref") / "policy", raw_ids, {"algo": "ce"})
 
 
 def states() -> np.ndarray:
@@ -29,19 +48,28 @@ def states() -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("algo", "num_learners", "switches"),
-    [("ce", 0, {}), ("sqn", 0, LE_ON), ("snqn", 1, LE_ON), ("sa2c", 2, LE_ON), ("cql", 0, {})],
+    [
+        ("ce", 0, {}),
+        ("sqn", 0, LE_REWARDS),
+        ("snqn", 1, LE_ON),
+        ("sa2c", 2, LE_ON),
+        ("cql", 0, {}),
+        ("dpo", 0, {}),
+        ("dpo", 1, LE_ON),  # LE pairs (pairs auto with LE positives on), the reference on a remote learner
+    ],
 )
 def test_fit_checkpoint_and_export(
     ray_cluster,
     tiny_transitions: Path,
     raw_ids: list[str],
+    ce_policy: Path,
     tmp_path: Path,
     algo: str,
     num_learners: int,
     switches: dict,
 ) -> None:
     """0, 1 and 2 learners finish (no deadlock on 2 cores); the export ranks like the checkpoint."""
-    params = RecRLParams(backbone=BackboneConfig(hidden=16), batch_size=64, **switches)
+    params = RecRLParams(backbone=BACKBONE, batch_size=64, **switches)
     seen: list[int] = []
     vals: list[float] = []
 
@@ -55,6 +83,7 @@ def test_fit_checkpoint_and_export(
             algo=algo,
             params=params,
             sa2c=SA2CParams(warmup_steps=1),
+            dpo=DPOParams(reference=str(ce_policy)),
             iterations=2,
             num_learners=num_learners,
             eval_every=1,
@@ -71,8 +100,9 @@ def test_fit_checkpoint_and_export(
     assert [it for it, _ in result.history] == [1, 2]
     losses = result.history[-1][1]
     assert np.isfinite(losses["loss/ce"])
-    assert ("loss/td_pos" in losses) == (algo != "ce")
-    assert ("loss/lea_ce" in losses) == bool(switches)
+    assert ("loss/td_pos" in losses) == (algo in Q_ALGOS)
+    assert ("loss/lea_ce" in losses) == (bool(switches) and algo != "dpo")
+    assert ("loss/dpo" in losses) == (algo == "dpo")
     assert result.metrics["val/mean_score"] == vals[-1]
     assert not (Path.home() / "ray_results").exists() or not any((Path.home() / "ray_results").iterdir())
 

@@ -3,6 +3,7 @@ LE fusion width, learning on a small problem, export parity."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from learec.rllib_algos.backbones.registry import BackboneConfig
 from learec.rllib_algos.common import losses
 from learec.rllib_algos.common.export import export_policy
 from learec.rllib_algos.common.le_fusion import LEFusion
+from learec.rllib_algos.common.lea_rewards import LeaRewardScale
 from learec.rllib_algos.common.offline_input import spaces
 from learec.rllib_algos.registry import config_class
 from learec.serve.policy import ExportedPolicy
@@ -26,7 +28,7 @@ MID = "default_policy"
 BACKBONE = BackboneConfig(hidden=16, dropout=0.0)
 
 
-def make_learner(algo: str, le_state_dim: int = 0, **params):
+def make_learner(algo: str, le_state_dim: int = 0, lea_reward_scale: LeaRewardScale | None = None, **params):
     obs, act = spaces(N_ITEMS, STATE_LEN)
     cfg = (
         config_class(algo)()
@@ -35,6 +37,7 @@ def make_learner(algo: str, le_state_dim: int = 0, **params):
         .debugging(seed=3)
     )
     cfg.le_state_dim = le_state_dim
+    cfg.lea_reward_scale = lea_reward_scale
     cfg.validate()
     return cfg, cfg.build_learner(spaces={MID: (obs, act)})
 
@@ -50,6 +53,7 @@ def tensor_batch(n_rows: int, seed: int) -> dict[str, torch.Tensor]:
         schema.LE_STATE: torch.tensor(t[schema.LE_STATE].to_pylist()),
         schema.LE_REWARD: torch.tensor(t[schema.LE_REWARD].to_pylist()),
         schema.LE_POS_ACTIONS: torch.tensor(t[schema.LE_POS_ACTIONS].to_pylist()),
+        schema.LE_POS_REWARDS: torch.tensor(t[schema.LE_POS_REWARDS].to_pylist()),
     }
 
 
@@ -185,6 +189,47 @@ def test_lea_adds_k_positive_terms_to_the_loss() -> None:
     lea_ce = losses.lea_ce(fwd[Columns.ACTION_DIST_INPUTS], pos)
     lea_td = losses.negative_td(fwd["q_values"], pos, fwd["q_values"].detach(), fwd["q_now_tgt"], 0.5, 0.2)
     torch.testing.assert_close(aug, base + (0.5 * lea_ce + lea_td).mean())
+
+
+@pytest.mark.parametrize("source", ["le_affine", "le_sigmoid"])
+def test_lea_td_rewards_each_positive_with_its_le_reward(source: str) -> None:
+    """lea_td by hand: positive j of row i earns the mapped le_pos_rewards[i, j] and bootstraps from s_t."""
+    batch = tensor_batch(16, seed=8)
+    scale = LeaRewardScale(offset=0.3, slope=0.25, high=1.0)
+    cfg, learner = make_learner(
+        "sqn", lea_augment_k=2, lea_reward=0.2, lea_reward_source=source, lea_reward_scale=scale, gamma=0.5
+    )
+    module = learner.rec_module(MID)
+    module.main_index = 0
+    fwd = module.forward_train(batch)
+    learner.compute_loss_for_module(module_id=MID, config=cfg, batch=batch, fwd_out=fwd)
+    got = learner.metrics.peek((MID, "loss/lea_td"))
+
+    q, q_tgt_now = fwd["q_values"].detach(), fwd["q_now_tgt"]
+    z = batch[schema.LE_POS_REWARDS].float()
+    expected = []
+    for i in range(16):
+        boot = float(q_tgt_now[i, int(q[i].argmax())])  # the learning network selects, the target evaluates
+        row = 0.0
+        for j in range(2):
+            zij = float(z[i, j])
+            r = (
+                min(max(0.3 + 0.25 * zij, 0.0), 1.0)
+                if source == "le_affine"
+                else 1.0 / (1.0 + math.exp(-zij))
+            )
+            row += 0.5 * (r + 0.5 * boot - float(q[i, int(batch[schema.LE_POS_ACTIONS][i, j])])) ** 2
+        expected.append(row)
+    assert float(got) == pytest.approx(float(np.mean(expected)), rel=1e-5)
+    # and it differs from the constant reward, which the labels' third positive does not affect
+    cfg_c, learner_c = make_learner("sqn", lea_augment_k=2, lea_reward=0.2, gamma=0.5)
+    learner_c.compute_loss_for_module(module_id=MID, config=cfg_c, batch=batch, fwd_out=fwd)
+    assert float(learner_c.metrics.peek((MID, "loss/lea_td"))) != pytest.approx(float(got), rel=1e-3)
+
+
+def test_per_positive_rewards_need_the_fitted_scale() -> None:
+    with pytest.raises(ValueError, match="lea_reward_scale"):
+        make_learner("sqn", lea_augment_k=2, lea_reward_source="le_affine")
 
 
 @pytest.mark.parametrize("algo", ["ce", "sqn", "snqn", "sa2c", "cql"])

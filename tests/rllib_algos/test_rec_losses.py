@@ -1,13 +1,16 @@
-"""Pure loss functions: TD targets, done masks, negatives, advantage, LE reward, LEA targets, CQL."""
+"""Pure loss functions: TD targets, done masks, negatives, advantage, LE reward, LEA targets and rewards,
+CQL."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from learec.rllib_algos.common import losses
+from learec.rllib_algos.common.lea_rewards import fit_reward_scale
 
 
 def test_td_target_uses_target_network_at_main_argmax() -> None:
@@ -94,6 +97,45 @@ def test_lea_td_rewards_the_le_positive() -> None:
     q_now = torch.zeros(1, 4)
     td = losses.negative_td(q, torch.tensor([[2]]), q_now, q_now, 0.5, reward=0.2)
     torch.testing.assert_close(td, torch.tensor([0.5 * 0.2**2]))
+
+
+def test_lea_td_gives_each_positive_its_own_reward() -> None:
+    q = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
+    q_now_main = torch.tensor([[0.0, 0.0, 5.0, 0.0]])  # selects item 2
+    q_now_tgt = torch.tensor([[0.0, 0.0, 4.0, 9.0]])  # evaluates it: 4.0
+    rewards = torch.tensor([[0.8, 0.3]])
+    td = losses.negative_td(q, torch.tensor([[1, 3]]), q_now_main, q_now_tgt, 0.5, reward=rewards)
+    # targets r + 0.5 * 4.0 against Q(s, 1) = 1 and Q(s, 3) = 3
+    torch.testing.assert_close(td, torch.tensor([0.5 * 1.8**2 + 0.5 * 0.7**2]))
+
+
+def test_le_rewards_map_onto_the_logged_scale() -> None:
+    z = torch.tensor([[-10.0, 0.0, 1.0, 10.0]])
+    affine = losses.lea_le_rewards(z, "le_affine", offset=0.3, slope=0.2, high=1.0)
+    torch.testing.assert_close(affine, torch.tensor([[0.0, 0.3, 0.5, 1.0]]))  # clipped to [0, high]
+    sigmoid = losses.lea_le_rewards(z, "le_sigmoid", offset=0.3, slope=0.2, high=1.0)
+    torch.testing.assert_close(
+        sigmoid, torch.tensor([[1 / (1 + math.e**10), 0.5, 1 / (1 + math.e**-1), 1 / (1 + math.e**-10)]])
+    )
+    with pytest.raises(ValueError, match="lea_reward_source"):
+        losses.lea_le_rewards(z, "constant", 0.0, 0.0, 1.0)
+
+
+def test_reward_scale_is_the_least_squares_line_of_the_logged_rows() -> None:
+    # clicks (0.2) score z = -1 and 0, purchases (1.0) z = 1 and 2: the line through the group means
+    z = np.array([-1.0, 0.0, 1.0, 2.0])
+    r = np.array([0.2, 0.2, 1.0, 1.0])
+    scale = fit_reward_scale(z, r)
+    slope = np.cov(z, r, bias=True)[0, 1] / z.var()
+    assert scale.slope == pytest.approx(slope) and slope == pytest.approx(0.32)
+    assert scale.offset == pytest.approx(0.6 - 0.32 * 0.5) and scale.high == 1.0
+
+
+def test_reward_scale_never_ranks_positives_backwards() -> None:
+    scale = fit_reward_scale(np.array([2.0, 1.0, 0.0]), np.array([0.2, 0.2, 1.0]))
+    assert scale.slope == 0.0 and scale.offset == pytest.approx(1.4 / 3)  # the mean logged reward
+    flat = fit_reward_scale(np.zeros(3), np.array([0.2, 1.0, 0.2]))
+    assert flat.slope == 0.0 and flat.offset == pytest.approx(1.4 / 3)
 
 
 def test_conservative_penalty_is_logsumexp_minus_the_logged_q() -> None:

@@ -8,8 +8,10 @@ import pytest
 
 from learec.platform.common.fields import from_dict
 from learec.rllib_algos.ce.params import CEParams
+from learec.rllib_algos.common.params import RecRLParams
 from learec.rllib_algos.common.train_config import TrainConfig
 from learec.rllib_algos.cql.params import CQLParams
+from learec.rllib_algos.dpo.params import DPOParams
 from learec.rllib_algos.registry import ALGORITHMS, config_class
 from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.rllib_algos.snqn.params import SNQNParams
@@ -30,6 +32,9 @@ def test_sections_hold_plain_defaults() -> None:
     sa2c = SA2CParams()
     assert (sa2c.n_negatives, sa2c.lr_after_warmup, sa2c.warmup_steps) == (10, 0.001, 2000)
     assert (sa2c.advantage_min, sa2c.advantage_max) == (0.0, 10.0)
+    dpo = DPOParams()
+    assert (dpo.beta, dpo.reference, dpo.pairs, dpo.ce_weight) == (0.1, None, "auto", 0.0)
+    assert RecRLParams().lea_reward_source == "constant"
 
 
 def test_what_the_module_builds_follows_the_section() -> None:
@@ -59,6 +64,10 @@ def test_training_rejects_another_algorithms_field() -> None:
         (SA2CParams, {"advantage_min": 2.0, "advantage_max": 1.0}, "advantage_min"),
         (CQLParams, {"q_loss_weight": 0.0}, "cql penalises the Q head"),
         (CQLParams, {"alpha": -1.0}, "alpha must be >= 0"),
+        (DPOParams, {"beta": 0.0}, "beta must be > 0"),
+        (DPOParams, {"pairs": "best"}, "pairs must be one of"),
+        (DPOParams, {"ce_weight": -0.1}, "ce_weight must be >= 0"),
+        (RecRLParams, {"lea_reward_source": "le"}, "lea_reward_source must be one of"),
     ],
 )
 def test_sections_reject_bad_values_from_python_and_yaml(cls: type, values: dict, match: str) -> None:

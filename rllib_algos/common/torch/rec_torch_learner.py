@@ -15,7 +15,7 @@ import torch
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.torch.torch_learner import TorchLearner
 
-from learec.platform.data.schema import LE_POS_ACTIONS, LE_REWARD
+from learec.platform.data.schema import LE_POS_ACTIONS, LE_POS_REWARDS, LE_REWARD
 from learec.rllib_algos.common import losses
 from learec.rllib_algos.common.params import AlgoParams, QLearningParams, RecRLParams
 from learec.rllib_algos.common.torch.rec_rl_module import (
@@ -114,14 +114,19 @@ class RecTorchLearner(TorchLearner):
 
     def td_terms(self, params: RecRLParams, batch: dict[str, Any], fwd_out: dict[str, Any]) -> Terms:
         """``td_pos`` of the logged transition (double-Q target, LE-shaped reward) and, with LE positives,
-        ``lea_td`` (their TD transitions bootstrapping from ``s_t``)."""
+        ``lea_td`` (their TD transitions bootstrapping from ``s_t``, rewarded per ``lea_reward_source``)."""
         actions = batch[Columns.ACTIONS].long()  # [B]
         q = fwd_out[Q_VALUES]  # [B, N]
         terms = {}
         if params.lea_augment_k > 0:
             positives = self._le_positives(params, batch)
             terms["lea_td"] = losses.negative_td(
-                q, positives, fwd_out[Q_NOW_MAIN], fwd_out[Q_NOW_TGT], params.gamma, params.lea_reward
+                q,
+                positives,
+                fwd_out[Q_NOW_MAIN],
+                fwd_out[Q_NOW_TGT],
+                params.gamma,
+                self._lea_rewards(params, batch),
             )
         le_reward = self._column(batch, LE_REWARD, "le_reward") if params.le_reward != "none" else None
         reward = losses.shaped_reward(
@@ -190,6 +195,15 @@ class RecTorchLearner(TorchLearner):
     def _le_positives(self, params: RecRLParams, batch: dict[str, Any]) -> torch.Tensor:
         positives = self._column(batch, LE_POS_ACTIONS, "lea_augment_k").long()
         return losses.lea_targets(positives, params.lea_augment_k)  # [B, k]
+
+    def _lea_rewards(self, params: RecRLParams, batch: dict[str, Any]) -> torch.Tensor | float:
+        """The TD reward of each LE positive: ``lea_reward``, or its own LE reward on the logged scale."""
+        if params.lea_reward_source == "constant":
+            return params.lea_reward
+        z = self._column(batch, LE_POS_REWARDS, "lea_reward_source").float()
+        scale = self.config.lea_reward_scale
+        z = losses.lea_targets(z, params.lea_augment_k)  # [B, k], aligned with the positives
+        return losses.lea_le_rewards(z, params.lea_reward_source, scale.offset, scale.slope, scale.high)
 
     @staticmethod
     def _column(batch: dict[str, Any], name: str, switch: str) -> torch.Tensor:
