@@ -18,6 +18,7 @@ random base has no knowledge to preserve.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from learec.platform.common.fields import Checked, opt
@@ -58,6 +59,13 @@ class LEConfig(Checked):
     # training -------------------------------------------------------------------------------------------
     item_token_epochs: int = opt(4, "epochs over the catalogue text for the item tokens", ge=0)
     steps: int = opt(600, "joint state-model + reward-model steps on the user subset", ge=0)
+    epochs: float | None = opt(
+        None,
+        "budget scaled to the data: passes over the subset's transitions for the state/reward steps; "
+        "when set it replaces steps (steps = ceil(epochs * transitions / batch_size))",
+        gt=0,
+        le=100_000,
+    )
     batch_size: int = opt(32, "transitions (or item texts) per step", ge=1, le=65536)
     lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)", gt=0)
     weight_decay: float = opt(0.0, "AdamW weight decay", ge=0)
@@ -71,6 +79,16 @@ class LEConfig(Checked):
     )
     item_text_compose: bool = opt(
         False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"
+    )
+    item_words: str = opt(
+        "off",
+        "item vectors add the mean of learned per-word vectors of the item's text, shared by items: "
+        "off | words | fields (words of 'Label: value' sentences qualified by their label)",
+        choices=("off", "words", "fields"),
+    )
+    item_word_min_items: int = opt(2, "item words: keep words that occur in at least this many items", ge=1)
+    item_words_in_prompt: bool = opt(
+        False, "item words: the decoder's input vector of each item token adds its words too"
     )
     history_pool: bool | None = opt(
         None,
@@ -115,6 +133,12 @@ class LEConfig(Checked):
     def trains_base(self) -> bool:
         """Whether every base weight trains (tiny default) or only LoRA + item rows + heads."""
         return self.is_tiny if self.train_base is None else bool(self.train_base)
+
+    def steps_for(self, transitions: int) -> int:
+        """State/reward steps: ``steps``, or with ``epochs`` set, enough batches for that many passes."""
+        if self.epochs is None:
+            return self.steps
+        return max(1, math.ceil(self.epochs * transitions / self.batch_size))
 
     @property
     def pools_history(self) -> bool:
