@@ -197,7 +197,12 @@ def main() -> None:
                 key = _key(backbone, args, defaults)
                 runs = [
                     run_one(
-                        data, shop, logs, _config(backbone, args, s), Path(tmp) / f"{name}-{key}-{s}", args.split
+                        data,
+                        shop,
+                        logs,
+                        _config(backbone, args, s),
+                        Path(tmp) / f"{name}-{key}-{s}",
+                        args.split,
                     )
                     for s in seeds
                 ]
@@ -206,7 +211,9 @@ def main() -> None:
                 stored = results.setdefault("val", {}) if args.split == "val" else results
                 stored.setdefault(name, {})[key] = res
                 atomic.write_json(results, args.out)
-                shown = {k: v for k, v in res.items() if "/" in k or k.startswith(("train_", "val_", "best_"))}
+                shown = {
+                    k: v for k, v in res.items() if "/" in k or k.startswith(("train_", "val_", "best_"))
+                }
                 print(args.split, name, key, json.dumps(shown), flush=True)
 
 

@@ -97,7 +97,9 @@ def read_manifest(ckpt_dir: Path) -> dict[str, Any]:
     manifest.setdefault("item_words", None)
     words = manifest["item_words"]
     if words is not None and not (isinstance(words, dict) and isinstance(words.get("words"), int)):
-        raise ValueError(f"{path}: item_words must be an object with an integer 'words', got {words!r}; {RETRAIN}")
+        raise ValueError(
+            f"{path}: item_words must be an object with an integer 'words', got {words!r}; {RETRAIN}"
+        )
     return manifest
 
 

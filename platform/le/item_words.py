@@ -9,12 +9,12 @@ through them every other item with the same words. The item vector of the state 
 
 Words come from the text the LE already reads (``item_texts``: title + text), lower-cased, split into
 letters or numbers; a number of two or more digits also gives its coarser form, the last digit dropped
-(``1995`` -> ``199~``, ``4.2`` -> ``4.~``), so that close years or ratings share a word. In ``fields`` mode a sentence ``"Label: value"`` whose label recurs across the
-catalogue (``Category:``, ``Colour:``, ``Genres:``) qualifies the value's words (``colour:navy``), so the
-same word in two fields stays two features; a label seen on few items (a title such as ``"Star Wars: ..."``)
-is read as plain text. The vocabulary keeps words of at least ``min_items`` items (a word of one item
-adds nothing that item's row cannot learn); it is built from the LE's item table, which holds training
-items only.
+(``1995`` -> ``199~``, ``4.2`` -> ``4.~``), so that close years or ratings share a word. In ``fields``
+mode a sentence ``"Label: value"`` whose label recurs across the catalogue (``Category:``, ``Colour:``,
+``Genres:``) qualifies the value's words (``colour:navy``), so the same word in two fields stays two
+features; a label seen on few items (a title such as ``"Star Wars: ..."``) is read as plain text. The
+vocabulary keeps words of at least ``min_items`` items (a word of one item adds nothing that item's row
+cannot learn); it is built from the LE's item table, which holds training items only.
 """
 
 from __future__ import annotations

@@ -29,12 +29,13 @@ SHOP_TEXTS = [
 def test_fields_qualify_words_of_recurring_labels_only() -> None:
     words = text_words(SHOP_TEXTS, "fields")
     assert words[0] == [
-        "navy", "wool", "sock", "category:outdoor", "category:socks", "colour:navy", "rating:4.2", "rating:4.~",
-        "rating:5",
+        "navy", "wool", "sock", "category:outdoor", "category:socks", "colour:navy",
+        "rating:4.2", "rating:4.~", "rating:5",
     ]  # fmt: skip
     # "Star Wars:" heads one sentence of one item: plain text, not a field; numbers also come coarse.
     assert words[2][:6] == ["star", "wars", "episode", "iv", "1977", "197~"]
-    assert text_words(SHOP_TEXTS, "words")[1] == ["navy", "steel", "knife", "kitchen", "knives", "3.9", "3.~", "5"]
+    plain = ["navy", "steel", "knife", "kitchen", "knives", "3.9", "3.~", "5"]
+    assert text_words(SHOP_TEXTS, "words")[1] == plain
 
 
 def test_vocabulary_keeps_words_shared_by_items() -> None:
