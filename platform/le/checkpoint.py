@@ -61,6 +61,8 @@ _ADDED_CONFIG: dict[str, Any] = {
     "item_word_min_items": 2,
     "item_words_in_prompt": False,
     "epochs": None,
+    "future_targets": 0,
+    "future_weight": 0.5,
 }
 
 

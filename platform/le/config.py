@@ -74,6 +74,10 @@ class LEConfig(Checked):
     centering_coeff: float = opt(0.01, "c of the reward centring term c·mean((r⁺ + r⁻)²)", ge=0)
     sm_weight: float = opt(1.0, "weight of L_sm in the joint loss", ge=0)
     rm_weight: float = opt(1.0, "weight of L_rm in the joint loss", ge=0)
+    future_targets: int = opt(
+        0, "state model: also predict each of the session's next N actions after a⁺ (0: off)", ge=0, le=1000
+    )
+    future_weight: float = opt(0.5, "weight of the later actions' cross-entropy in L_sm", ge=0)
     reward_state_term: bool = opt(
         True, "reward adds β·<S_t, e(a)> (β learned, starts at 1/τ) to the head on the action token"
     )

@@ -28,10 +28,16 @@ from learec.platform.le.config import LEConfig
 from learec.platform.le.item_tokens import add_item_tokens, item_texts, text_batch, text_id_matrix
 from learec.platform.le.item_words import ItemWords, word_table
 from learec.platform.le.le_model import LEModel
-from learec.platform.le.pairs import InteractionIndex, TransitionArrays, transition_arrays, user_subset
+from learec.platform.le.pairs import (
+    InteractionIndex,
+    TransitionArrays,
+    future_actions,
+    transition_arrays,
+    user_subset,
+)
 from learec.platform.le.prompts import PromptBuilder
 from learec.platform.le.reward_model import pairwise_accuracy, reward_loss, reward_stats
-from learec.platform.le.state_model import item_scores, state_loss
+from learec.platform.le.state_model import future_loss, item_scores, state_loss
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +342,7 @@ def train_state_reward(
         model.item_words.match_scale(model.item_embeddings().detach())
     model.state_proj.match_scale(model.item_vectors().detach(), config.temperature)
     steps = config.steps_for(len(train))
+    future = future_actions(train, config.future_targets) if config.future_targets else None
     grounded = config.item_text_weight > 0 and tok is not None and texts is not None
     selecting = validate is not None and config.eval_every > 0
     trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
@@ -351,7 +358,11 @@ def train_state_reward(
         neg = index.negatives(rows, config.n_negatives, rng)  # [B, N]
         pos = torch.from_numpy(batch.actions).to(model.device)  # [B]
         enc = model.encode(batch.states, batch.lengths)
-        sm = state_loss(model.state(enc), model.item_vectors(), pos, config.temperature)
+        state, vectors = model.state(enc), model.item_vectors()
+        sm = state_loss(state, vectors, pos, config.temperature)
+        if future is not None:
+            later = torch.from_numpy(future[rows]).to(model.device)  # [B, H]
+            sm = sm + config.future_weight * future_loss(state, vectors, later, config.temperature)
         actions = torch.cat([pos[:, None], torch.from_numpy(neg).to(model.device)], dim=1)  # [B, 1+N]
         r = model.rewards(enc, actions)
         rm = reward_loss(r[:, 0], r[:, 1:], config.centering_coeff)

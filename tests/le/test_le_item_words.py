@@ -98,14 +98,6 @@ def test_words_in_prompt_feed_the_decoder(le_data) -> None:
         assert (not torch.allclose(before, after)) == in_prompt
 
 
-def test_epochs_scale_the_budget_to_the_data() -> None:
-    assert LEConfig(steps=7).steps_for(10_000) == 7
-    assert LEConfig(epochs=2.0, batch_size=32).steps_for(1600) == 100
-    assert LEConfig(epochs=0.01, batch_size=32).steps_for(10) == 1
-    with pytest.raises(ValueError, match="epochs"):
-        LEConfig(epochs=0)
-
-
 @pytest.fixture(scope="module")
 def unseen_items_setup(le_data, tmp_path_factory):
     """Train LEs on sessions that never touch items 32-39; held-out sessions of the same categories do."""
