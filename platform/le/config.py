@@ -7,7 +7,10 @@ Objective (our reconstruction of LEA, see notes/LEA.md §3):
     L_rm   = -log σ(r(s_t, a⁺) - r(s_t, a⁻)) + c · mean((r⁺ + r⁻)²)       (reward model, Bradley-Terry)
 
 with s_t the LM's last hidden state at the prompt's end and the state S_t = W s_t + diag(u) · mean_{i in
-history} e(i) (the pooled term only with ``history_pool``, on by default for the tiny base).
+history} e(i) (the pooled term only with ``history_pool``, on by default for the tiny base). The item
+vector e(j) is the item token's row, plus with ``item_words`` the mean of learned vectors of the words of
+its text (shared by every item with the word: item_words.py). With ``future_targets`` L_sm also scores the
+session's later actions (state_model.py).
 
 What trains: on a pretrained base (SmolLM2, a local HF dir) LoRA adapters, the item-token rows
 (``trainable_token_indices``), the state projections W (and u) and the score head f; the base weights
