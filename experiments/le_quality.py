@@ -8,12 +8,14 @@ Spearman with the true utility and precision@10), time the training and ``label(
     python experiments/le_quality.py [--datasets shop,movielens] [--backbones tiny,smollm2-135m]
         [--models-dir /work/models_cache] [--movielens ../shared/data/movielens-small]
         [--smollm2-steps 300] [--tiny-steps 600] [--user-fraction 0.1] [--seeds 0,1,2]
-        [--set history_pool=false ...] [--out experiments/results/le_quality.json]
+        [--set history_pool=false ...] [--split test|val] [--out experiments/results/le_quality.json]
 
 Results of a non-default --tiny-steps, --user-fraction or --set are stored under a key that names them,
 e.g. ``tiny@s3000,f1`` or ``tiny@history_pool=False``. With several --seeds, each metric is the mean over
 the seeds (the seed draws the LE's init, user subset and negatives) with ``<metric>_std`` beside it and the
-per-seed figures under ``per_seed``; the test pairs are the same for every seed.
+per-seed figures under ``per_seed``; the test pairs are the same for every seed. ``--split val`` scores the
+val split instead (the pairs and shop states settings are chosen on) and stores the results under
+``val.<dataset>.<key>``; the LE's early stopping reads val pairs in both cases.
 
 MovieLens is prepared with ``min_item_count=30`` (304 items) so that SmolLM2 trains on 2 CPU cores in
 minutes; the shop with ``learec run``'s defaults.
@@ -105,14 +107,14 @@ def _key(backbone: str, args: argparse.Namespace, defaults: argparse.Namespace) 
     return f"{backbone}@{','.join(changed)}" if changed else backbone
 
 
-def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
+def run_one(data, shop, logs, config: LEConfig, work: Path, split: str = "test") -> dict:
     started = time.perf_counter()
     ckpt = train_le(
         config, data.transitions("train"), data.items(), work, heldout_transitions=data.transitions("val")
     )
     train_s = time.perf_counter() - started
     env = LanguageEnvironment.load(ckpt, expected_raw_ids=data.raw_ids())
-    test = data.transitions("test")
+    test = data.transitions(split)
     metrics = evaluate_le(
         env,
         test,
@@ -120,7 +122,7 @@ def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
         data.transitions("train"),
         shop=shop,
         shop_logs=logs,
-        events=data.events("test") if shop is not None else None,
+        events=data.events(split) if shop is not None else None,
         k=K,
         n_pairs=N_PAIRS,
         n_states=N_STATES,
@@ -135,6 +137,8 @@ def run_one(data, shop, logs, config: LEConfig, work: Path) -> dict:
         **{k: round(v, 4) for k, v in metrics.items()},
         "val_pair_acc": manifest["metrics"]["heldout_pair_acc"],
         "train_seconds": round(train_s, 1),
+        "train_steps": manifest["train_losses"].get("steps"),
+        "best_step": manifest["train_losses"].get("best_step"),
         "label_rows_per_s": round(label_rows_s, 1),
         "subset_sessions": manifest["user_subset"]["sessions"],
         "trainable": manifest["trainable"],
@@ -172,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="LEConfig override (repeatable)"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--split", choices=("test", "val"), default="test", help="split the LE is scored on")
     parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "le_quality.json")
     return parser
 
@@ -191,15 +196,25 @@ def main() -> None:
             for backbone in args.backbones.split(","):
                 key = _key(backbone, args, defaults)
                 runs = [
-                    run_one(data, shop, logs, _config(backbone, args, s), Path(tmp) / f"{name}-{key}-{s}")
+                    run_one(
+                        data,
+                        shop,
+                        logs,
+                        _config(backbone, args, s),
+                        Path(tmp) / f"{name}-{key}-{s}",
+                        args.split,
+                    )
                     for s in seeds
                 ]
                 res = _over_seeds(runs) if len(runs) > 1 else runs[0]
                 res["n_items"] = data.n_items
-                results.setdefault(name, {})[key] = res
+                stored = results.setdefault("val", {}) if args.split == "val" else results
+                stored.setdefault(name, {})[key] = res
                 atomic.write_json(results, args.out)
-                shown = {k: v for k, v in res.items() if "/" in k or "seconds" in k}
-                print(name, key, json.dumps(shown))
+                shown = {
+                    k: v for k, v in res.items() if "/" in k or k.startswith(("train_", "val_", "best_"))
+                }
+                print(args.split, name, key, json.dumps(shown), flush=True)
 
 
 if __name__ == "__main__":

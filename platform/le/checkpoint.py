@@ -6,9 +6,10 @@ Layout::
     tokenizer/           tokenizer with the item tokens
     base/                full base weights when they cannot be rebuilt (random tiny base; or trained base)
     adapter/             peft LoRA adapter + item-token rows (absent when the whole base trained)
-    heads.safetensors    state projection W and score head f
-    items.safetensors    initial item-token rows (re-applied on a pretrained base before the adapter) and
-                         the token ids of each item text (item vectors add their mean embedding)
+    heads.safetensors    state projection W, score head f and the item-word vectors E (with item words)
+    items.safetensors    initial item-token rows (re-applied on a pretrained base before the adapter), the
+                         token ids of each item text (item vectors add their mean embedding) and each
+                         item's word ids (item words)
     raw_ids.json         the item vocabulary: raw id of each dense id
     user_sessions.npy    the training sessions the LE was adapted on
 
@@ -34,6 +35,7 @@ from learec.platform.common.outputs import MARKER_FILE
 from learec.platform.common.weights import load_matching, read_safetensors
 from learec.platform.le.backbone import decoder_of, dir_hash
 from learec.platform.le.item_tokens import set_item_rows
+from learec.platform.le.item_words import ItemWords
 from learec.platform.le.le_model import LEModel
 from learec.platform.le.prompts import PromptBuilder
 
@@ -51,6 +53,17 @@ _FIELDS: tuple[tuple[tuple[str, ...], type | tuple[type, ...]], ...] = (
     (("config", "max_history"), int),
     (("item_dim",), int),
 )
+
+
+# Config fields added after the first checkpoints, with the value that matches a checkpoint without them.
+_ADDED_CONFIG: dict[str, Any] = {
+    "item_words": "off",
+    "item_word_min_items": 2,
+    "item_words_in_prompt": False,
+    "epochs": None,
+    "future_targets": 0,
+    "future_weight": 0.5,
+}
 
 
 def vocab_hash(raw_ids: Sequence[str]) -> str:
@@ -79,6 +92,16 @@ def read_manifest(ckpt_dir: Path) -> dict[str, Any]:
             name = "an object" if kind is dict else "an integer"
             raise ValueError(f"{path}: {'.'.join(keys)} must be {name}, got {value!r}; {RETRAIN}")
     manifest.setdefault("pools_history", False)  # written before the pooled state existed
+    # Fields added later take the meaning they had before they existed (then the manifest's config
+    # and the rebuilt model agree).
+    for name, before in _ADDED_CONFIG.items():
+        manifest["config"].setdefault(name, before)
+    manifest.setdefault("item_words", None)
+    words = manifest["item_words"]
+    if words is not None and not (isinstance(words, dict) and isinstance(words.get("words"), int)):
+        raise ValueError(
+            f"{path}: item_words must be an object with an integer 'words', got {words!r}; {RETRAIN}"
+        )
     return manifest
 
 
@@ -130,12 +153,16 @@ def write_checkpoint(
         lm.save_pretrained(str(tmp_dir / "base"))
     heads = {f"state_proj.{k}": v for k, v in model.state_proj.state_dict().items()}
     heads.update({f"score_head.{k}": v for k, v in model.score_head.state_dict().items()})
+    if model.item_words is not None:
+        heads.update({f"item_words.{k}": v for k, v in model.item_words.state_dict().items()})
     save_file(
         {k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(tmp_dir / "heads.safetensors")
     )
     items = {"item_init": init_rows.detach().cpu().contiguous()}
     if model.text_ids is not None:
         items["text_ids"] = model.text_ids.detach().cpu().contiguous()
+    if model.item_words is not None:
+        items["word_ids"] = model.item_words.word_ids.detach().cpu().contiguous()
     save_file(items, str(tmp_dir / "items.safetensors"))
     (tmp_dir / "raw_ids.json").write_text(json.dumps(list(map(str, raw_ids))))
     np.save(tmp_dir / "user_sessions.npy", np.asarray(user_sessions, dtype=np.int64), allow_pickle=False)
@@ -193,6 +220,7 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
     prompts = PromptBuilder(tok, items["token_offset"], items["count"], manifest["config"]["max_history"])
     hidden = decoder_of(lm).config.hidden_size
     text_ids = item_tensors.get("text_ids")
+    words = _item_words(manifest, item_tensors, items_file)
     model = LEModel(
         lm,
         prompts,
@@ -201,6 +229,8 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
         bool(manifest["config"].get("reward_state_term")),
         text_ids=text_ids,
         history_pool=bool(manifest["pools_history"]),
+        item_words=words,
+        words_in_prompt=bool(manifest["config"]["item_words_in_prompt"]),
     )
     heads_file = ckpt_dir / "heads.safetensors"
     heads = read_safetensors(heads_file, RETRAIN)
@@ -210,8 +240,28 @@ def load_le_model(ckpt_dir: Path, device: str = "cpu") -> tuple[LEModel, Any, di
     head = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("score_head.")}
     head.setdefault("sim_weight", torch.tensor(0.0))  # checkpoints from before the state term
     load_matching(model.score_head, head, heads_file, described, RETRAIN)
+    if model.item_words is not None:
+        word_vecs = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("item_words.")}
+        load_matching(model.item_words, word_vecs, heads_file, described, RETRAIN)
     model.to(device).eval()
     return model, tok, manifest
+
+
+def _item_words(
+    manifest: dict[str, Any], item_tensors: dict[str, torch.Tensor], items_file: Path
+) -> ItemWords | None:
+    """The item-word module of a checkpoint that has one (its vectors are loaded with the heads)."""
+    info = manifest["item_words"]
+    if info is None:
+        return None
+    ids = item_tensors.get("word_ids")
+    n = manifest["items"]["count"]
+    if ids is None or ids.ndim != 2 or ids.shape[0] != n or (ids.numel() and int(ids.max()) >= info["words"]):
+        raise ValueError(
+            f"{items_file}: 'word_ids' must be [{n}, W] ids below {info['words']} (the manifest's item "
+            f"words), got {None if ids is None else list(ids.shape)}; {RETRAIN}"
+        )
+    return ItemWords(ids, info["words"], int(manifest["item_dim"]))
 
 
 def _pretrained(folder: Path, load: Any) -> Any:

@@ -7,7 +7,10 @@ Objective (our reconstruction of LEA, see notes/LEA.md §3):
     L_rm   = -log σ(r(s_t, a⁺) - r(s_t, a⁻)) + c · mean((r⁺ + r⁻)²)       (reward model, Bradley-Terry)
 
 with s_t the LM's last hidden state at the prompt's end and the state S_t = W s_t + diag(u) · mean_{i in
-history} e(i) (the pooled term only with ``history_pool``, on by default for the tiny base).
+history} e(i) (the pooled term only with ``history_pool``, on by default for the tiny base). The item
+vector e(j) is the item token's row, plus with ``item_words`` the mean of learned vectors of the words of
+its text (shared by every item with the word: item_words.py). With ``future_targets`` L_sm also scores the
+session's later actions (state_model.py).
 
 What trains: on a pretrained base (SmolLM2, a local HF dir) LoRA adapters, the item-token rows
 (``trainable_token_indices``), the state projections W (and u) and the score head f; the base weights
@@ -18,6 +21,7 @@ random base has no knowledge to preserve.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from learec.platform.common.fields import Checked, opt
@@ -58,6 +62,13 @@ class LEConfig(Checked):
     # training -------------------------------------------------------------------------------------------
     item_token_epochs: int = opt(4, "epochs over the catalogue text for the item tokens", ge=0)
     steps: int = opt(600, "joint state-model + reward-model steps on the user subset", ge=0)
+    epochs: float | None = opt(
+        None,
+        "budget scaled to the data: passes over the subset's transitions for the state/reward steps; "
+        "when set it replaces steps (steps = ceil(epochs * transitions / batch_size))",
+        gt=0,
+        le=100_000,
+    )
     batch_size: int = opt(32, "transitions (or item texts) per step", ge=1, le=65536)
     lr: float = opt(3e-3, "AdamW learning rate (heads, adapters, item rows)", gt=0)
     weight_decay: float = opt(0.0, "AdamW weight decay", ge=0)
@@ -66,11 +77,25 @@ class LEConfig(Checked):
     centering_coeff: float = opt(0.01, "c of the reward centring term c·mean((r⁺ + r⁻)²)", ge=0)
     sm_weight: float = opt(1.0, "weight of L_sm in the joint loss", ge=0)
     rm_weight: float = opt(1.0, "weight of L_rm in the joint loss", ge=0)
+    future_targets: int = opt(
+        0, "state model: also predict each of the session's next N actions after a⁺ (0: off)", ge=0, le=1000
+    )
+    future_weight: float = opt(0.5, "weight of the later actions' cross-entropy in L_sm", ge=0)
     reward_state_term: bool = opt(
         True, "reward adds β·<S_t, e(a)> (β learned, starts at 1/τ) to the head on the action token"
     )
     item_text_compose: bool = opt(
         False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"
+    )
+    item_words: str = opt(
+        "off",
+        "item vectors add the mean of learned per-word vectors of the item's text, shared by items: "
+        "off | words | fields (words of 'Label: value' sentences qualified by their label)",
+        choices=("off", "words", "fields"),
+    )
+    item_word_min_items: int = opt(2, "item words: keep words that occur in at least this many items", ge=1)
+    item_words_in_prompt: bool = opt(
+        False, "item words: the decoder's input vector of each item token adds its words too"
     )
     history_pool: bool | None = opt(
         None,
@@ -115,6 +140,12 @@ class LEConfig(Checked):
     def trains_base(self) -> bool:
         """Whether every base weight trains (tiny default) or only LoRA + item rows + heads."""
         return self.is_tiny if self.train_base is None else bool(self.train_base)
+
+    def steps_for(self, transitions: int) -> int:
+        """State/reward steps: ``steps``, or with ``epochs`` set, enough batches for that many passes."""
+        if self.epochs is None:
+            return self.steps
+        return max(1, math.ceil(self.epochs * transitions / self.batch_size))
 
     @property
     def pools_history(self) -> bool:

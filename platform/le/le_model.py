@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from learec.platform.le.backbone import decoder_of
+from learec.platform.le.item_words import ItemWords
 from learec.platform.le.prompts import PromptBatch, PromptBuilder
 from learec.platform.le.reward_model import ScoreHead
 from learec.platform.le.state_model import StateProjection
@@ -39,6 +40,8 @@ class LEModel(nn.Module):
         sim_init: float = 0.0,
         text_ids: torch.Tensor | None = None,
         history_pool: bool = False,
+        item_words: ItemWords | None = None,
+        words_in_prompt: bool = False,
     ) -> None:
         super().__init__()
         self.lm = lm
@@ -48,6 +51,9 @@ class LEModel(nn.Module):
         self.reward_state_term = bool(reward_state_term)
         # [n, Lt] token ids of each item's text (pad = -1): item vectors add their mean token embedding.
         self.register_buffer("text_ids", text_ids, persistent=False)
+        # Shared word vectors of the catalogue text (item_words.py); optionally fed to the decoder too.
+        self.item_words = item_words
+        self.words_in_prompt = bool(words_in_prompt and item_words is not None)
         self.tokens_processed = 0
 
     @property
@@ -66,14 +72,17 @@ class LEModel(nn.Module):
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """e(j) of the state model and the reward's similarity term: ``[n, e]`` (or ``items.shape + [e]``).
 
-        The item token's row, plus the mean input embedding of the item's text tokens when ``text_ids`` is
-        set: text tokens are shared by items, so what one item's transitions teach them reaches every item
-        with the same words (category, colour, ...), which a per-item row alone cannot do.
+        The item token's row, plus the mean word vector of the item's text (``item_words``) and/or the mean
+        input embedding of its text tokens (``text_ids``): words and tokens are shared by items, so what
+        one item's transitions teach them reaches every item with the same words (category, colour, ...),
+        which a per-item row alone cannot do.
         """
         if items is None:
             items = torch.arange(self.n_items, device=self.device)
         emb = self.lm.get_input_embeddings()
         rows = emb(items + self.prompts.offset)  # [..., e]
+        if self.item_words is not None:
+            rows = rows + self.item_words(items)
         if self.text_ids is None:
             return rows
         ids = self.text_ids[items]  # [..., Lt]
@@ -81,11 +90,21 @@ class LEModel(nn.Module):
         text = emb(ids.clamp(min=0)) * mask[..., None]  # [..., Lt, e]
         return rows + text.sum(-2) / mask.sum(-1, keepdim=True).clamp(min=1.0)
 
+    def _decoder_inputs(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``input_ids``, or (``words_in_prompt``) input embeddings where item tokens add their words."""
+        if not self.words_in_prompt:
+            return {"input_ids": ids}
+        embeds = self.lm.get_input_embeddings()(ids)  # [B, T, d]
+        items = ids - self.prompts.offset
+        is_item = (items >= 0) & (items < self.n_items)
+        words = self.item_words(items.clamp(0, self.n_items - 1))  # type: ignore[misc]
+        return {"inputs_embeds": embeds + words * is_item[..., None].to(embeds.dtype)}
+
     def encode(self, states: np.ndarray, lengths: np.ndarray) -> Encoded:
         prompt = self.prompts.build(states, lengths)
         ids = prompt.input_ids.to(self.device)
         mask = prompt.attention_mask.to(self.device)
-        out = decoder_of(self.lm)(input_ids=ids, attention_mask=mask, use_cache=True)
+        out = decoder_of(self.lm)(**self._decoder_inputs(ids), attention_mask=mask, use_cache=True)
         last = (prompt.lengths - 1).to(self.device)
         hidden = out.last_hidden_state[torch.arange(ids.shape[0], device=self.device), last]  # [B, d]
         self.tokens_processed += int(prompt.lengths.sum())
@@ -117,7 +136,11 @@ class LEModel(nn.Module):
         pos = enc.prompt.lengths.to(self.device).repeat_interleave(m)[:, None]  # [B*M, 1]
         ids = (actions.reshape(-1, 1) + self.prompts.offset).to(self.device)  # [B*M, 1]
         out = decoder_of(self.lm)(
-            input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True
+            **self._decoder_inputs(ids),
+            attention_mask=mask,
+            position_ids=pos,
+            past_key_values=cache,
+            use_cache=True,
         )
         self.tokens_processed += b * m
         r = self.score_head(out.last_hidden_state[:, -1]).reshape(b, m)

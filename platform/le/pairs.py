@@ -54,6 +54,23 @@ def transition_arrays(table: pa.Table, where: str = "transitions") -> Transition
     )
 
 
+def future_actions(data: TransitionArrays, horizon: int) -> np.ndarray:
+    """``[R, horizon]``: the actions of each row's session at the ``horizon`` steps after its own (``-1``
+    where the session ends first). Needs the rows' steps; sessions must be whole (a user subset is)."""
+    if data.steps is None:
+        raise ValueError("transitions need the 'step' column to read each session's later actions")
+    out = np.full((len(data), horizon), -1, dtype=np.int64)
+    order = np.lexsort((data.steps, data.session_ids))
+    sess, steps, acts = data.session_ids[order], data.steps[order], data.actions[order]
+    for k in range(1, horizon + 1):
+        later = np.arange(len(order)) + k
+        ok = later < len(order)
+        same = np.zeros(len(order), dtype=bool)
+        same[ok] = (sess[later[ok]] == sess[ok]) & (steps[later[ok]] == steps[ok] + k)
+        out[order[same], k - 1] = acts[later[same]]
+    return out
+
+
 def user_subset(session_ids: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """A seeded ``fraction`` of the distinct sessions (at least one), sorted."""
     unique = np.unique(session_ids)

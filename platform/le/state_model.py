@@ -3,6 +3,10 @@
 
 ``S_t = W s_t + U · mean_{i in history} e(i)``,  ``L_sm = CE(softmax_j(<S_t, e(j)> / τ), a⁺_t)``
 
+plus, with ``le.future_targets`` = H, ``future_weight`` times the mean cross-entropy of the session's later
+actions a_{t+2..t+1+H} under the same softmax: more targets from the same small subset, for items that
+come together in a session but not always in that order.
+
 over every item token ``e(j)`` (a full softmax: cheap at <= ~20k items). The pooled term is a direct,
 bag-of-items path from each history item to the state (U is diagonal and starts at a scaled identity:
 "items like the ones seen"); the LE subset is small (~1-2k transitions) and a decoder trained on it learns
@@ -48,6 +52,18 @@ class StateProjection(nn.Module):
 def item_scores(state: torch.Tensor, item_emb: torch.Tensor) -> torch.Tensor:
     """<S_t, e(j)> for every item: ``[B, e] x [n, e] -> [B, n]``."""
     return state @ item_emb.T
+
+
+def future_loss(
+    state: torch.Tensor, item_emb: torch.Tensor, future: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """Cross-entropy of the session's later items ``future [B, H]`` (``-1``: none) under the same softmax,
+    averaged over the real ones (0 when there are none)."""
+    logp = F.log_softmax(item_scores(state, item_emb) / temperature, dim=-1)  # [B, n]
+    real = future >= 0
+    if not bool(real.any()):
+        return logp.sum() * 0.0
+    return -logp.gather(1, future.clamp(min=0))[real].mean()
 
 
 def state_loss(

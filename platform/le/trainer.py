@@ -26,11 +26,18 @@ from learec.platform.le import backbone as bb
 from learec.platform.le.checkpoint import vocab_hash, write_checkpoint
 from learec.platform.le.config import LEConfig
 from learec.platform.le.item_tokens import add_item_tokens, item_texts, text_batch, text_id_matrix
+from learec.platform.le.item_words import ItemWords, word_table
 from learec.platform.le.le_model import LEModel
-from learec.platform.le.pairs import InteractionIndex, TransitionArrays, transition_arrays, user_subset
+from learec.platform.le.pairs import (
+    InteractionIndex,
+    TransitionArrays,
+    future_actions,
+    transition_arrays,
+    user_subset,
+)
 from learec.platform.le.prompts import PromptBuilder
 from learec.platform.le.reward_model import pairwise_accuracy, reward_loss, reward_stats
-from learec.platform.le.state_model import item_scores, state_loss
+from learec.platform.le.state_model import future_loss, item_scores, state_loss
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +116,7 @@ def train_le(
             "hidden": built.hidden,
             "trains_base": config.trains_base,
             "pools_history": config.pools_history,
+            "item_words": built.words_info,
             "trainable": built.trainable,
             "items": {
                 "count": n_items,
@@ -156,6 +164,7 @@ class BuiltModel:
     init_rows: torch.Tensor  # [n_items, e] initial item-token rows
     hidden: int
     item_dim: int
+    words_info: dict[str, Any] | None = None  # the item-word vocabulary's mode and size, when used
 
 
 def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = None) -> BuiltModel:
@@ -173,6 +182,7 @@ def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = 
     hidden = int(bb.decoder_of(lm).config.hidden_size)
     item_dim = int(lm.get_input_embeddings().weight.shape[1])
     text_ids = text_id_matrix(tok, texts, config.max_text_tokens) if config.item_text_compose else None
+    words, words_info = _item_words(config, texts, lm, tok, item_dim)
     model = LEModel(
         lm,
         prompts,
@@ -182,8 +192,31 @@ def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = 
         1.0 / config.temperature,
         text_ids,
         config.pools_history,
+        words,
+        config.item_words_in_prompt,
     ).to(config.device)
-    return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim)
+    return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim, words_info)
+
+
+def _item_words(
+    config: LEConfig, texts: list[str], lm: Any, tok: Any, item_dim: int
+) -> tuple[ItemWords | None, dict[str, Any] | None]:
+    """The shared word vectors of the item text (item_words.py), started from the base LM's embeddings."""
+    if config.item_words == "off":
+        return None, None
+    table = word_table(texts, config.item_words, config.item_word_min_items)
+    words = ItemWords(table.ids, len(table.words), item_dim)
+    emb = lm.get_input_embeddings()
+
+    def token_rows(word: str) -> torch.Tensor:
+        ids = tok(" " + word, add_special_tokens=False)["input_ids"] or [tok.unk_token_id or 0]
+        return emb(torch.tensor(ids)).detach()
+
+    words.init_from_tokens(table.words, token_rows)
+    covered = int((table.ids >= 0).any(1).sum())
+    log.info("LE item words (%s): %d words, %d/%d items have some", config.item_words, len(table.words),
+             covered, len(texts))  # fmt: skip
+    return words, {"mode": config.item_words, "words": len(table.words), "items_with_words": covered}
 
 
 def _raw_ids(items: pa.Table) -> list[str]:
@@ -305,7 +338,11 @@ def train_state_reward(
     With ``validate`` (held-out score, higher is better) and ``config.eval_every``, the trainable weights
     of the best evaluation (the initial ones included) are restored at the end (early stopping)."""
     index = InteractionIndex(train, n_items)
+    if model.item_words is not None:
+        model.item_words.match_scale(model.item_embeddings().detach())
     model.state_proj.match_scale(model.item_vectors().detach(), config.temperature)
+    steps = config.steps_for(len(train))
+    future = future_actions(train, config.future_targets) if config.future_targets else None
     grounded = config.item_text_weight > 0 and tok is not None and texts is not None
     selecting = validate is not None and config.eval_every > 0
     trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
@@ -315,13 +352,17 @@ def train_state_reward(
         best_score = validate()
         best = {n: p.detach().clone() for n, p in trainable.items()}
     model.train()
-    for step in range(1, config.steps + 1):
+    for step in range(1, steps + 1):
         rows = rng.integers(0, len(train), size=config.batch_size)
         batch = train.take(rows)
         neg = index.negatives(rows, config.n_negatives, rng)  # [B, N]
         pos = torch.from_numpy(batch.actions).to(model.device)  # [B]
         enc = model.encode(batch.states, batch.lengths)
-        sm = state_loss(model.state(enc), model.item_vectors(), pos, config.temperature)
+        state, vectors = model.state(enc), model.item_vectors()
+        sm = state_loss(state, vectors, pos, config.temperature)
+        if future is not None:
+            later = torch.from_numpy(future[rows]).to(model.device)  # [B, H]
+            sm = sm + config.future_weight * future_loss(state, vectors, later, config.temperature)
         actions = torch.cat([pos[:, None], torch.from_numpy(neg).to(model.device)], dim=1)  # [B, 1+N]
         r = model.rewards(enc, actions)
         rm = reward_loss(r[:, 0], r[:, 1:], config.centering_coeff)
@@ -336,20 +377,21 @@ def train_state_reward(
         optim.step()
         logs = {"sm": float(sm.detach()), "rm_bt": float(rm["bt"].detach()), "rm_acc": float(rm["accuracy"])}
         if step % 50 == 0:
-            log.info("LE step %d/%d: %s", step, config.steps, logs)
-        if selecting and (step % config.eval_every == 0 or step == config.steps):
+            log.info("LE step %d/%d: %s", step, steps, logs)
+        if selecting and (step % config.eval_every == 0 or step == steps):
             score = validate()
             model.train()
             log.info("LE step %d: held-out pair accuracy %.4f", step, score)
             if score > best_score:
                 best_score, best_step = score, step
                 best = {n: p.detach().clone() for n, p in trainable.items()}
-        say("le/state_reward", step, config.steps)
+        say("le/state_reward", step, steps)
     if best is not None:
         with torch.no_grad():
             for n, p in trainable.items():
                 p.copy_(best[n])
         logs.update({"best_step": float(best_step), "best_val_pair_acc": float(best_score)})
+    logs["steps"] = float(steps)
     return logs
 
 

@@ -27,8 +27,9 @@ def _run_steps(config, le_data):
     return model, before, items_before, other_rows
 
 
-def test_lora_mode_trains_only_adapters_item_rows_and_heads(le_data) -> None:
-    config = tiny_config(train_base=False, steps=3, item_token_epochs=1)
+@pytest.mark.parametrize("words", ["off", "fields"])
+def test_lora_mode_trains_only_adapters_item_rows_and_heads(le_data, words) -> None:
+    config = tiny_config(train_base=False, steps=3, item_token_epochs=1, item_words=words)
     model, before, items_before, other_rows = _run_steps(config, le_data)
     moved, frozen = [], []
     for name, p in model.named_parameters():
@@ -36,7 +37,7 @@ def test_lora_mode_trains_only_adapters_item_rows_and_heads(le_data) -> None:
         trainable = (
             ("lora_" in name)
             or ("trainable_tokens_delta" in name)
-            or name.startswith(("state_proj", "score_head"))
+            or name.startswith(("state_proj", "score_head", "item_words"))
         )
         assert p.requires_grad == trainable, name
         (moved if changed else frozen).append(name)
@@ -44,6 +45,7 @@ def test_lora_mode_trains_only_adapters_item_rows_and_heads(le_data) -> None:
             assert not changed, f"frozen base weight {name} changed"
     assert any("lora_B" in n for n in moved) and any("trainable_tokens_delta" in n for n in moved)
     assert any(n.startswith("score_head") for n in moved) and any(n.startswith("state_proj") for n in moved)
+    assert any(n.startswith("item_words") for n in moved) == (words != "off")
     with torch.no_grad():
         assert not torch.allclose(model.item_embeddings(), items_before), "item-token rows did not move"
         rest = model.lm.get_input_embeddings()(torch.arange(model.prompts.offset))
