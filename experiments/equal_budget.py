@@ -65,6 +65,8 @@ VARIANT_SPACE = {
     "lea": {
         "train.params.lea_ce_weight": {"loguniform": [0.01, 1.0]},
         "train.params.lea_augment_k": {"randint": [1, 4]},
+        # per-positive LE rewards for the augmented TD transitions vs the constant click reward
+        "train.params.lea_reward_source": {"choice": ["constant", "le_affine", "le_sigmoid"]},
     },
 }
 RL_ALGOS = ("sqn", "snqn", "sa2c")
