@@ -88,9 +88,10 @@ class LEConfig(Checked):
         False, "item vectors of the state/reward models add the mean embedding of the item's text tokens"
     )
     item_words: str = opt(
-        "off",
+        "fields",
         "item vectors add the mean of learned per-word vectors of the item's text, shared by items: "
-        "off | words | fields (words of 'Label: value' sentences qualified by their label)",
+        "off | words | fields (words of 'Label: value' sentences qualified by their label; the default, "
+        "chosen on val: EXPERIMENTS.md 'Item words')",
         choices=("off", "words", "fields"),
     )
     item_word_min_items: int = opt(2, "item words: keep words that occur in at least this many items", ge=1)
