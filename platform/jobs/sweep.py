@@ -139,16 +139,18 @@ def prepare_inputs(spec: SweepSpec, progress: Progress) -> tuple[Path, Path | No
 def search_algorithm(sweep: SweepConfig, max_concurrent: int) -> Any:
     """Random search (Tune's variant generator) or Optuna's TPE, running at most ``max_concurrent`` trials.
 
-    Tune applies ``max_concurrent_trials`` only to ``Searcher`` s (Optuna, wrapped in a
-    ``ConcurrencyLimiter``); a variant generator passed in ignores it, so it takes the limit itself.
+    Tune applies ``max_concurrent_trials`` only to a bare ``Searcher``, so the limit sits on the algorithm
+    itself: the variant generator's own, or a ``ConcurrencyLimiter`` around Optuna. Both mirror their
+    state for a safe resume (sweep_state.py).
     """
+    from learec.platform.jobs.sweep_state import MirroredSearchGenerator, MirroredVariantGenerator
+
     if sweep.search_alg == "optuna":
+        from ray.tune.search import ConcurrencyLimiter
         from ray.tune.search.optuna import OptunaSearch
 
-        return OptunaSearch(seed=sweep.seed)
-    from ray.tune.search.basic_variant import BasicVariantGenerator
-
-    return BasicVariantGenerator(random_state=sweep.seed, max_concurrent=max_concurrent)
+        return MirroredSearchGenerator(ConcurrencyLimiter(OptunaSearch(seed=sweep.seed), max_concurrent))
+    return MirroredVariantGenerator(random_state=sweep.seed, max_concurrent=max_concurrent)
 
 
 def _tuner(spec: SweepSpec, trainable: Any, resources: TrialResources, out: Path, mlflow: bool) -> Any:
@@ -184,7 +186,6 @@ def _tuner(spec: SweepSpec, trainable: Any, resources: TrialResources, out: Path
             num_samples=sweep.num_samples,
             search_alg=search_alg,
             scheduler=scheduler,
-            max_concurrent_trials=resources.max_concurrent,
             # A trial runs in a fresh process unless reused, paying the torch + RLlib import again
             # (about 5 s on 2 cores, more than a short trial trains); every trial has the same resources.
             reuse_actors=True,
@@ -214,7 +215,7 @@ def run_sweep(
     from ray import tune
 
     from learec.platform.common import atomic
-    from learec.platform.jobs import sweep_trial
+    from learec.platform.jobs import sweep_state, sweep_trial
     from learec.platform.jobs.config_file import dump_yaml
     from learec.platform.jobs.ray_runtime import init_ray
     from learec.platform.jobs.sweep_results import finish_sweep
@@ -240,8 +241,11 @@ def run_sweep(
     atomic.write_text(dump_yaml({**spec.fixed, "sweep": _sweep_section(spec)}), out / "sweep.yaml")
     ctx = TrialContext(trial_fixed(spec), str(data_root), str(labels) if labels else None)
     trainable = tune.with_parameters(run_trial, ctx=ctx)
+    sweep_state.mirror_to(out / sweep_state.STATE_DIR)
     if resume:
         say("resuming from the stored experiment state")
+        # A driver killed while Tune copied its state into the sweep folder left torn files there.
+        sweep_state.restore_state(out / sweep_state.STATE_DIR, experiment)
         tuner = tune.Tuner.restore(
             str(experiment),
             trainable=tune.with_resources(trainable, tune.PlacementGroupFactory(list(resources.bundles))),

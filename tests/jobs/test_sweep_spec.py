@@ -137,10 +137,12 @@ def test_resources_leave_the_data_pipeline_room(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("search_alg", ["random", "optuna"])
 def test_search_algorithm_runs_at_most_max_concurrent_trials(search_alg: str) -> None:
-    """Tune drops ``max_concurrent_trials`` for a variant generator it is handed, so the limit must sit on
-    the generator itself; Optuna is a Searcher, which Tune wraps in a ConcurrencyLimiter."""
-    from ray.tune.search import Searcher
+    """Tune drops ``max_concurrent_trials`` for a search algorithm it is handed, so the limit must sit on
+    the algorithm itself: the variant generator's own, or a ConcurrencyLimiter around Optuna."""
+    from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.basic_variant import BasicVariantGenerator
+    from ray.tune.search.optuna import OptunaSearch
+    from ray.tune.search.search_generator import SearchGenerator
 
     from learec.platform.jobs.sweep import search_algorithm
     from learec.platform.jobs.sweep_spec import SweepConfig
@@ -149,4 +151,40 @@ def test_search_algorithm_runs_at_most_max_concurrent_trials(search_alg: str) ->
     if search_alg == "random":
         assert isinstance(algorithm, BasicVariantGenerator) and algorithm.max_concurrent == 1
     else:
-        assert isinstance(algorithm, Searcher)
+        assert isinstance(algorithm, SearchGenerator)
+        limiter = algorithm.searcher
+        assert isinstance(limiter, ConcurrencyLimiter) and limiter.max_concurrent == 1
+        assert isinstance(limiter.searcher, OptunaSearch)
+
+
+def test_state_mirror_restores_torn_tune_state(tmp_path: Path) -> None:
+    """The searcher mirrors each saved state file; a resume puts them back over torn copies."""
+    from ray.tune.utils.util import _load_newest_checkpoint
+
+    from learec.platform.jobs import sweep_state
+    from learec.platform.jobs.sweep import search_algorithm
+    from learec.platform.jobs.sweep_spec import SweepConfig
+
+    staging, mirror, experiment = tmp_path / "staging", tmp_path / "mirror", tmp_path / "tune"
+    staging.mkdir()
+    experiment.mkdir()
+    (staging / "experiment_state-s1.json").write_text('{"trial_data": []}')
+    (staging / "experiment_state-s0.json").write_text("{}")  # an older session's: not this save's
+    algorithm = search_algorithm(SweepConfig(), max_concurrent=1)
+    sweep_state.mirror_to(mirror)
+    try:
+        algorithm.save_to_dir(str(staging), session_str="s1")
+    finally:
+        sweep_state._mirror.clear()
+    assert sorted(p.name for p in mirror.iterdir()) == [
+        "basic-variant-state-s1.json",
+        "experiment_state-s1.json",
+    ]
+
+    for name in ("basic-variant-state-s1.json", "experiment_state-s1.json"):  # a kill mid-copy
+        (experiment / name).write_bytes(b"")
+    restored = sweep_state.restore_state(mirror, experiment)
+    assert restored == ["basic-variant-state-s1.json", "experiment_state-s1.json"]
+    assert (experiment / "experiment_state-s1.json").read_text() == '{"trial_data": []}'
+    assert _load_newest_checkpoint(str(experiment), "basic-variant-state-*.json")["max_concurrent"] == 1
+    assert sweep_state.restore_state(tmp_path / "absent", experiment) == []
