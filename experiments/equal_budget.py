@@ -195,6 +195,33 @@ def best_of(rows: list[dict[str, Any]], group: str) -> dict[str, Any] | None:
     return max(members, key=lambda r: r["val_select"]) if members else None
 
 
+def _cell(value: Any) -> str:
+    mean, std = value
+    return "–" if math.isnan(mean) else f"{mean:.3f} ± {std:.3f}"
+
+
+def markdown(payload: dict[str, Any]) -> str:
+    """The headline table (best of each group, chosen on val) and every contender's row, as markdown."""
+    cols = " | ".join(f"test {k}" for k in HEADLINE)
+    lines = [f"| group | model | val {SELECT.split('/', 1)[1]} | {cols} | gain (purchase) | vs baseline |"]
+    lines.append("|---" * (5 + len(HEADLINE)) + "|")
+    for group, e in payload["headline"].items():
+        gain = e.get("gain_purchase_ndcg@10")
+        sig = "; ".join(f"{g}: {t}" for g, t in e.get("significance_vs_baseline", {}).items()) or "–"
+        tests = " | ".join(_cell(e["test"][k]) for k in HEADLINE)
+        lines.append(
+            f"| {group} | {e['name']} | {e['val_select']:.3f} | {tests} | "
+            f"{'–' if gain is None else f'{100 * gain:+.1f} %'} | {sig} |"
+        )
+    lines += ["", f"| model | group | val {SELECT.split('/', 1)[1]} | iterations | {cols} |"]
+    lines.append("|---" * (4 + len(HEADLINE)) + "|")
+    for r in sorted(payload["contenders"], key=lambda r: (r["group"], r["name"])):
+        val = "–" if math.isnan(r["val_select"]) else f"{r['val_select']:.3f}"
+        tests = " | ".join(_cell(r["test"][k]) for k in HEADLINE)
+        lines.append(f"| {r['name']} | {r['group']} | {val} | {r.get('iterations_total', '–')} | {tests} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="shop")
@@ -205,7 +232,11 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "equal_budget")
     parser.add_argument("--only", default="", help="comma-separated contender names (default: all)")
     parser.add_argument("--fresh", action="store_true", help="rerun sweeps that already finished")
+    parser.add_argument("--table", action="store_true", help="print the stored results as markdown and stop")
     args = parser.parse_args()
+    if args.table:
+        print(markdown(json.loads((RESULTS / f"equal_budget_{args.dataset}.json").read_text())))
+        return
     args.runs_dir = args.runs_dir.resolve()
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
