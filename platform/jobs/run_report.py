@@ -149,8 +149,48 @@ def _significance_section(records: list[dict[str, Any]]) -> str | None:
     )
 
 
+def _sim_to_real_section(records: list[dict[str, Any]], le_view: dict[str, dict[str, Any]]) -> str | None:
+    """Each model's purchase rate in the LE environment next to its true one in the shop, with the verdict
+    against CE of the same backbone (``platform/eval/sim_to_real.py``)."""
+    from learec.platform.eval.sim_to_real import markdown, summarise
+
+    rows = [
+        {
+            "group": _display_name(r),
+            "le": le_view[r["model_id"]],
+            "true": r["online"],
+            "offline": r["offline"],
+        }
+        for r in records
+        if r["model_id"] in le_view and r.get("online")
+    ]
+    if not rows:
+        return None
+    backbone_of = {_display_name(r): r["backbone"] for r in records}
+
+    def reference_of(groups: list[str]) -> Any:
+        ce = {backbone_of[g]: g for g in groups if g.startswith("CE ")}
+        first = next(iter(ce.values()), None)
+        return lambda group: ce.get(backbone_of.get(group, ""), first)
+
+    summary = summarise(rows, reference_of)
+    n_sessions = int(rows[0]["le"].get("n_sessions", 0))
+    return (
+        "Each policy played in the LE environment (the LE checkpoint as the user, `le_env.*`) and in the "
+        f"shop simulator (the truth) with the same protocol: {n_sessions} sessions, top-"
+        f"{int(rows[0]['le'].get('k', 0))} slates outside the history. Purchase rate = purchases of "
+        "recommended items per slate; exp. = its expectation over the users' dice; gap = LE − shop (exp.). "
+        "Verdict against CE of the same backbone: better = a mean gain larger than either side's seed std; "
+        '"LE only" marks a model that beats CE only inside the LE environment.\n\n'
+        + markdown(summary)
+        + f"\n\nSpearman between the LE and the shop expected purchase rates: "
+        f"{summary['spearman_models_expected']:.2f} over models × seeds, "
+        f"{summary['spearman_groups_expected']:.2f} over models."
+    )
+
+
 def build_run_report(run_root: Path) -> Path:
-    from learec.platform.jobs.pipeline import RESULTS_DIR, load_results
+    from learec.platform.jobs.pipeline import LE_VIEW_DIR, RESULTS_DIR, load_results
     from learec.platform.jobs.sweep_results import load_summaries, report_section
 
     run_root = Path(run_root)
@@ -208,6 +248,13 @@ def build_run_report(run_root: Path) -> Path:
     off_policy = _off_policy_section(records)
     if off_policy:
         report.add_section("Off-policy estimates", off_policy)
+    le_view = {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))["le"]
+        for p in sorted((run_root / RESULTS_DIR / LE_VIEW_DIR).glob("*.json"))
+    }
+    sim_to_real = _sim_to_real_section(records, le_view)
+    if sim_to_real:
+        report.add_section("Sim-to-real: the LE environment vs the shop", sim_to_real)
     for summary in sweeps:
         report.add_section(f"Sweep {summary['sweep']}", report_section(summary))
     return write_report(run_root, report)
