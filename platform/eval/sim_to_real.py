@@ -5,8 +5,8 @@ Both simulators are played with one protocol (``online.n_sessions`` sessions see
 top-``online.k`` slates outside the history, at most ``online.max_steps`` steps); "purchase rate" is
 purchases of recommended items per slate shown, "exp." the same in expectation over the users' dice. A
 policy is *better* than the reference (CE) in a simulator when its mean gain exceeds the seed spread (std)
-of either side; one better in the LE but not in the shop is flagged "LE only": the simulator's errors, not
-the users, made it look good.
+of either side (so a verdict needs two seeds on both sides); one better in the LE but not in the shop is
+flagged "LE only": the simulator's errors, not the users, made it look good.
 """
 
 from __future__ import annotations
@@ -106,6 +106,9 @@ def summarise(
         entry["reference"] = ref
         if ref is None or ref not in table or group == ref:
             entry["verdict"] = REFERENCE if group == ref else ""
+            continue
+        if min(entry["seeds"], table[ref]["seeds"]) < 2:  # no seed spread to beat: no verdict
+            entry["verdict"] = "n/a (1 seed)"
             continue
         better = [
             entry[col][0] - table[ref][col][0] > max(entry[col][1], table[ref][col][1])
