@@ -6,7 +6,10 @@ Stages, each skipped when it finished before with the same inputs (``runs/<name>
 2. le        train the LE on a user subset, evaluate it on held-out sessions           (runs/<name>/le)
 3. label     Ray Data actor pool labels the training transitions                       (runs/<name>/labels)
 4. train     RLlib offline algorithms x LE variants x backbones x seeds                (runs/<name>/models)
+             + PPO in the LE environment, and algorithms trained on sessions generated in it
+               (rollouts and training splits under runs/<name>/le_env; cell kinds: grid.py)
 5. evaluate  full-ranking HR/NDCG on the test split, online purchase rate in the shop  (runs/<name>/metrics)
+             + on the shop with PPO/generated cells: every model's purchase rate in the LE environment
 6. report    report.md with tables and plots                                           (runs/<name>/report.md)
 
 Run it as ``learec run`` or ``python -m learec.platform.jobs.pipeline --config run.yaml`` (the latter is what
