@@ -13,7 +13,6 @@ this script collects those figures into one JSON file with every seed, plus poli
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -22,18 +21,16 @@ from typing import Any
 def run_rows(run_root: Path) -> list[dict[str, Any]]:
     """One row per model and seed of the run that was played in the LE: ``{name, group, seed, le, true,
     offline}``."""
-    from learec.platform.jobs.pipeline import LE_VIEW_DIR, RESULTS_DIR, load_results
+    from learec.platform.jobs.pipeline import load_results
+    from learec.platform.jobs.run_report import display_name, load_le_view
 
-    rows = []
-    for rec in load_results(run_root):
-        view = run_root / RESULTS_DIR / LE_VIEW_DIR / f"{rec['model_id']}.json"
-        if not view.is_file() or not rec.get("online"):
-            continue
-        group = rec["model"] if rec["backbone"] == "-" else f"{rec['model']} ({rec['backbone']})"
-        le = json.loads(view.read_text(encoding="utf-8"))["le"]
-        rows.append({"name": rec["model_id"], "group": group, "seed": rec["seed"], "le": le,
-                     "true": rec["online"], "offline": rec["offline"]})  # fmt: skip
-    return rows
+    le_view = load_le_view(run_root)
+    return [
+        {"name": r["model_id"], "group": display_name(r), "seed": r["seed"], "le": le_view[r["model_id"]],
+         "true": r["online"], "offline": r["offline"]}
+        for r in load_results(run_root)
+        if r["model_id"] in le_view and r.get("online")
+    ]  # fmt: skip
 
 
 def extra_rows(cfg: Any, run_root: Path, extras: list[str]) -> list[dict[str, Any]]:
