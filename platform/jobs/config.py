@@ -14,6 +14,7 @@ from typing import Any
 from learec.platform.common.fields import Checked, opt, replace
 from learec.platform.data.prepare import PrepConfig
 from learec.platform.eval.protocol import EvalConfig
+from learec.platform.jobs.grid import GENERATED_USES, LE_BEHAVIOUR
 from learec.platform.jobs.variants import VARIANTS
 from learec.platform.labeling.pipeline import LabelingConfig
 from learec.platform.le.config import LEConfig
@@ -71,11 +72,57 @@ class ExperimentConfig(Checked):
         (0, 1, 2), "training seeds; tables report mean ± std over them and significance pairs them"
     )
     lea_augment_k: int = opt(3, "LE positive actions per row in the lea* variants", ge=1)
+    ppo_from: tuple[str, ...] = opt(
+        (),
+        "PPO cells trained in the LE environment (ppo.* settings), each warm-started from this algorithm's "
+        "exported policy of the same backbone and seed (base variant); each must be in experiment.algos",
+        choices=tuple(ALGORITHMS),
+    )
+    generated: tuple[str, ...] = opt(
+        (),
+        "generated-trajectory cells: sessions rolled out in the LE environment (le_env.*) by the LE's users "
+        "alone (le) or under this algorithm's exported policy (same backbone and seed, base variant; it "
+        "must be in experiment.algos), one rollout per seed, trained on by experiment.generated_algos",
+        choices=(LE_BEHAVIOUR, *ALGORITHMS),
+    )
+    generated_use: tuple[str, ...] = opt(
+        ("generated", "mixed"),
+        "what the generated cells train on: generated (the generated sessions alone) or mixed (the logs "
+        "plus the generated sessions; mix.generated_fraction and mix.seed apply); val/test stay logged",
+        choices=tuple(GENERATED_USES),
+    )
+    generated_algos: tuple[str, ...] = opt(
+        ("sqn",),
+        "offline algorithms trained on the generated training splits, base variant (the LE labels are of "
+        "the logged transitions)",
+        choices=tuple(a for a in ALGORITHMS if a != "dpo"),
+    )
+    generated_sessions: int = opt(
+        0, "sessions per rollout of the generated cells; 0: as many as the logged training split", ge=0
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.seeds:
             raise ValueError("experiment.seeds must list at least one seed")
+        policy_sources = [("ppo_from", a) for a in self.ppo_from]
+        policy_sources += [("generated", a) for a in self.generated if a != LE_BEHAVIOUR]
+        for key, algo in policy_sources:
+            if algo not in self.algos:
+                raise ValueError(
+                    f"experiment.{key} lists {algo}, which experiment.algos does not train: add {algo} to "
+                    f"experiment.algos or remove it from experiment.{key}"
+                )
+            if algo != "ce" and "base" not in self.variants:
+                raise ValueError(
+                    f"experiment.{key} uses the exported policy of {algo}'s base variant, which "
+                    "experiment.variants lacks: add base to experiment.variants"
+                )
+        if self.generated and not (self.generated_use and self.generated_algos):
+            raise ValueError(
+                "experiment.generated needs at least one experiment.generated_use and one "
+                "experiment.generated_algos: set them or leave experiment.generated empty"
+            )
 
 
 @dataclass(frozen=True)
@@ -121,3 +168,15 @@ class RunConfig:
         if self.train.params.lea_reward is None:
             params = replace(self.train.params, lea_reward=self.prep.reward_click)
             object.__setattr__(self, "train", replace(self.train, params=params))
+        exp = self.experiment
+        if exp.ppo_from and self.le_env.slate_size != 1:
+            raise ValueError(
+                "experiment.ppo_from trains PPO, which recommends one item per step: set le_env.slate_size "
+                "to 1 or leave experiment.ppo_from empty"
+            )
+        if (exp.ppo_from or exp.generated) and self.le.steps == 0 and not self.le.epochs:
+            key = "experiment.ppo_from" if exp.ppo_from else "experiment.generated"
+            raise ValueError(
+                f"{key} needs a trained LE as its environment, but le.steps is 0 (and le.epochs unset): "
+                f"set le.steps or le.epochs above 0, or leave {key} empty"
+            )

@@ -6,7 +6,10 @@ Stages, each skipped when it finished before with the same inputs (``runs/<name>
 2. le        train the LE on a user subset, evaluate it on held-out sessions           (runs/<name>/le)
 3. label     Ray Data actor pool labels the training transitions                       (runs/<name>/labels)
 4. train     RLlib offline algorithms x LE variants x backbones x seeds                (runs/<name>/models)
+             + PPO in the LE environment, and algorithms trained on sessions generated in it
+               (rollouts and training splits under runs/<name>/le_env; cell kinds: grid.py)
 5. evaluate  full-ranking HR/NDCG on the test split, online purchase rate in the shop  (runs/<name>/metrics)
+             + on the shop with PPO/generated cells: every model's purchase rate in the LE environment
 6. report    report.md with tables and plots                                           (runs/<name>/report.md)
 
 Run it as ``learec run`` or ``python -m learec.platform.jobs.pipeline --config run.yaml`` (the latter is what
@@ -28,6 +31,17 @@ from learec.platform.common.fields import replace, to_dict
 from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import dump_yaml
 from learec.platform.jobs.fingerprint import fingerprint
+from learec.platform.jobs.grid import (
+    GENERATED_USES,
+    LE_BEHAVIOUR,
+    LOGGED,
+    PPO,
+    ModelSpec,
+    experiment_grid,
+    policy_source_spec,
+    reference_spec,
+    uses_le_environment,
+)
 from learec.platform.jobs.run_dir import RunDir
 from learec.platform.jobs.variants import VARIANTS, Variant
 from learec.rllib_algos.common.train_config import TrainConfig
@@ -55,57 +69,10 @@ class PipelineResult:
     results: list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """One cell of the experiment grid."""
-
-    algo: str
-    variant: str
-    backbone: str
-    seed: int
-
-    @property
-    def model_id(self) -> str:
-        return f"{self.algo}-{self.variant}-{self.backbone}-s{self.seed}"
-
-    @property
-    def label(self) -> str:
-        """The model's name in reports: the algorithm and the variant's label (``SQN+LEA``)."""
-        return f"{self.algo.upper()}{VARIANTS[self.variant].label}"
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.label} ({self.backbone})"
-
-
-def experiment_grid(cfg: RunConfig) -> list[ModelSpec]:
-    """CE runs once per backbone and seed (it has no RL head to switch); RL algorithms run every variant.
-
-    A DPO cell whose reference is left to the run comes after its CE cell (added if ``algos`` lacks ce).
-    """
-    specs: list[ModelSpec] = []
-    for backbone in cfg.experiment.backbones:
-        for algo in cfg.experiment.algos:
-            variants = ("base",) if algo == "ce" else cfg.experiment.variants
-            for variant in variants:
-                for seed in cfg.experiment.seeds:
-                    spec = ModelSpec(algo, variant, backbone, seed)
-                    reference = reference_spec(cfg, spec)
-                    specs += [s for s in (reference, spec) if s is not None and s not in specs]
-    return specs
-
-
-def reference_spec(cfg: RunConfig, spec: ModelSpec) -> ModelSpec | None:
-    """The cell whose exported policy is ``spec``'s frozen reference: for DPO with ``train.dpo.reference``
-    unset, CE of the same backbone and seed."""
-    if spec.algo != "dpo" or cfg.train.dpo.reference is not None:
-        return None
-    return ModelSpec("ce", "base", spec.backbone, spec.seed)
-
-
 def uses_labels(cfg: RunConfig, spec: ModelSpec) -> bool:
-    """Whether the cell trains on the LE labels (its variant's switches or its algorithm's own section)."""
-    return train_config_for(cfg, spec).uses_labels
+    """Whether the cell trains on the LE labels (its variant's switches or its algorithm's own section);
+    PPO and generated-trajectory cells never do (the labels are of the logged transitions)."""
+    return spec.kind == LOGGED and train_config_for(cfg, spec).uses_labels
 
 
 def _noop_progress(task: str, done: int, total: int, detail: str = "") -> None:
@@ -144,23 +111,25 @@ def run_pipeline(
 
     grid = experiment_grid(cfg)
     labels_dir: Path | None = None
-    if any(uses_labels(cfg, spec) for spec in grid):
+    le_ckpt: Path | None = None
+    if any(uses_labels(cfg, spec) for spec in grid) or uses_le_environment(cfg):
         le_ckpt = stage_le(cfg, run, data, shop, progress, say)
+    if le_ckpt is not None and any(uses_labels(cfg, spec) for spec in grid):
         labels_dir = stage_label(cfg, run, data, le_ckpt, progress, say, need_ray)
 
     for i, spec in enumerate(grid, 1):
-        stage_train(
-            cfg,
-            run,
-            data,
-            spec,
-            labels_dir if uses_labels(cfg, spec) else None,
-            shop,
-            progress,
-            say=say,
-            need_ray=need_ray,
-            title=f"train {i}/{len(grid)}: {spec.display_name}, seed {spec.seed}",
-        )
+        title = f"train {i}/{len(grid)}: {spec.display_name}, seed {spec.seed}"
+        if spec.kind == LOGGED:
+            labels = labels_dir if uses_labels(cfg, spec) else None
+            stage_train(cfg, run, data, spec, labels, shop, progress, say=say, need_ray=need_ray, title=title)
+        elif spec.kind == PPO:
+            assert le_ckpt is not None  # the LE stage runs whenever the grid has PPO cells
+            stage_ppo(cfg, run, data, spec, le_ckpt, shop, progress, say, need_ray, title)
+        else:
+            assert le_ckpt is not None
+            stage_generated(cfg, run, data, spec, le_ckpt, shop, progress, say, need_ray, title)
+    if shop is not None and le_ckpt is not None and uses_le_environment(cfg):
+        stage_sim_to_real(cfg, run, data, le_ckpt, say)
 
     say("report")
     report = rebuild_report(run.root)
@@ -377,7 +346,6 @@ def stage_train(
     need_ray: Callable[[], None] | None = None,
     title: str | None = None,
 ) -> dict[str, Any]:
-    from learec.platform.eval.significance import TEST_RANKS
     from learec.platform.jobs.train import train_and_evaluate
 
     train_cfg = train_config_for(cfg, spec, run)
@@ -403,11 +371,29 @@ def stage_train(
         eval_config=cfg.eval,
         progress=progress,
     )
+    record = model_record(cfg, run, spec, result.metrics, result.history, result.export_dir, shop)
+    run.mark_done(stage, key)
+    return record
+
+
+def model_record(
+    cfg: RunConfig,
+    run: RunDir,
+    spec: ModelSpec,
+    offline: dict[str, float],
+    history: list[tuple[int, dict[str, float]]],
+    export_dir: Path,
+    shop: SyntheticShop | None,
+) -> dict[str, Any]:
+    """The standard result record of a trained cell (every kind): offline test metrics, on the shop the
+    online figures and off-policy estimates of its exported policy; saved under ``metrics/models/``."""
+    from learec.platform.eval.significance import TEST_RANKS
+
     online, ope = {}, {}
     if shop is not None:
         from learec.serve.policy import ExportedPolicy
 
-        policy = ExportedPolicy.load(result.export_dir)
+        policy = ExportedPolicy.load(export_dir)
 
         def recommend(histories: Sequence[Sequence[str]], k: int) -> list[list[str]]:
             # Simulated histories may hold items the vocabulary dropped (rare in train): skipped quietly.
@@ -417,20 +403,199 @@ def stage_train(
     record = {
         "model_id": spec.model_id,
         "model": spec.label,
+        "kind": spec.kind,
         "algo": spec.algo,
         "variant": spec.variant,
         "backbone": spec.backbone,
         "seed": spec.seed,
-        "offline": result.metrics,
+        "offline": offline,
         "online": online,
         "off_policy": ope,
         "test_ranks": str(run.path("models", spec.model_id, TEST_RANKS)),
-        "history": result.history,
-        "export_dir": str(result.export_dir),
+        "history": history,
+        "export_dir": str(export_dir),
     }
     save_result(run, record)
+    return record
+
+
+# cells in and on the LE environment ---------------------------------------------------------------------
+def _source_policy(run: RunDir, spec: ModelSpec) -> tuple[Path, str | None]:
+    """The exported policy ``spec`` starts from or rolls out with, and its cell's training fingerprint."""
+    source = policy_source_spec(spec)
+    assert source is not None
+    return run.path("models", source.model_id, "policy"), run.stage_info(f"train/{source.model_id}").get(
+        "fingerprint"
+    )
+
+
+def _evaluate_export(
+    cfg: RunConfig, run: RunDir, spec: ModelSpec, data: PreparedData, export_dir: Path
+) -> dict[str, float]:
+    """Test metrics of an exported policy (with the per-event ranks the significance tests read)."""
+    from learec.platform.eval.protocol import evaluate_detailed
+    from learec.platform.eval.significance import TEST_RANKS, save_ranked
+    from learec.serve.policy import ExportedPolicy
+
+    policy = ExportedPolicy.load(export_dir)
+    test, ranked = evaluate_detailed(
+        policy.score, data.transitions("test"), data.n_items, cfg.eval, data.popularity()
+    )
+    save_ranked(ranked, run.path("models", spec.model_id, TEST_RANKS))
+    return test
+
+
+def stage_ppo(
+    cfg: RunConfig,
+    run: RunDir,
+    data: PreparedData,
+    spec: ModelSpec,
+    le_ckpt: Path,
+    shop: SyntheticShop | None,
+    progress: Progress,
+    say: StageLog,
+    need_ray: Callable[[], None],
+    title: str,
+) -> dict[str, Any]:
+    """PPO in the LE environment from the exported policy of ``spec``'s source cell (``ppo.*``, seed =
+    the cell's seed); retrained when the data, the LE, ``le_env``, ``ppo`` or the warm start change."""
+    from learec.platform.jobs import le_env_jobs
+
+    warm_start, warm_key = _source_policy(run, spec)
+    ppo_params = replace(cfg.ppo, seed=spec.seed)
+    key = fingerprint(
+        run.stage_info("data").get("fingerprint"),
+        run.stage_info("le").get("fingerprint"),
+        cfg.le_env,
+        ppo_params,
+        warm_key,
+        cfg.eval,
+        cfg.online,
+    )
+    stage = f"train/{spec.model_id}"
+    if reused(run, stage, key, say, title):
+        return load_result(run, spec.model_id)
+    need_ray()
+    out = run.path("models", spec.model_id)
+    result = le_env_jobs.ppo(
+        replace(cfg, ppo=ppo_params), le_ckpt, data.root, warm_start, out, force=True, progress=progress
+    )
+    export_dir = Path(result["export_dir"])
+    test = _evaluate_export(cfg, run, spec, data, export_dir)
+    record = model_record(cfg, run, spec, test, result["history"], export_dir, shop)
     run.mark_done(stage, key)
     return record
+
+
+def stage_rollout(
+    cfg: RunConfig, run: RunDir, data: PreparedData, spec: ModelSpec, le_ckpt: Path, say: StageLog
+) -> tuple[Path, str]:
+    """The rollout folder of ``spec``'s behaviour and seed (shared by every use and algorithm trained on it)
+    and its stage fingerprint."""
+    from learec.platform.jobs import le_env_jobs
+
+    source = policy_source_spec(spec)
+    name = f"{LE_BEHAVIOUR}-s{spec.seed}" if source is None else source.model_id
+    behaviour: str | Path = LE_BEHAVIOUR
+    behaviour_key = LE_BEHAVIOUR
+    if source is not None:
+        behaviour, behaviour_key = _source_policy(run, spec)  # type: ignore[assignment]
+    sessions = cfg.experiment.generated_sessions or int(data.stats["splits"]["train"]["sessions"])
+    key = fingerprint(run.stage_info("le").get("fingerprint"), cfg.le_env, sessions, spec.seed, behaviour_key)
+    stage = f"rollout/{name}"
+    out = run.path("le_env", "rollouts", name)
+    title = f"generated sessions: {sessions} in the LE environment ({name})"
+    if not reused(run, stage, key, say, title):
+        le_env_jobs.rollout(cfg, le_ckpt, data.root, behaviour, sessions, out, seed=spec.seed, force=True)
+        run.mark_done(stage, key)
+    return out, key
+
+
+def stage_generated(
+    cfg: RunConfig,
+    run: RunDir,
+    data: PreparedData,
+    spec: ModelSpec,
+    le_ckpt: Path,
+    shop: SyntheticShop | None,
+    progress: Progress,
+    say: StageLog,
+    need_ray: Callable[[], None],
+    title: str,
+) -> dict[str, Any]:
+    """An offline algorithm on a training split made of generated sessions (alone or with the logs);
+    validated and tested on the logged val/test splits like every other cell."""
+    from learec.platform.data.prepare import load_prepared
+    from learec.platform.jobs import le_env_jobs
+    from learec.platform.jobs.train import train_and_evaluate
+
+    rollout, rollout_key = stage_rollout(cfg, run, data, spec, le_ckpt, say)
+    mix_cfg = replace(cfg.mix, train_from=GENERATED_USES[spec.use])
+    split_name = f"{rollout.name}-{spec.use}"
+    split_key = fingerprint(rollout_key, mix_cfg)
+    split_dir = run.path("le_env", "data", split_name)
+    if not reused(run, f"split/{split_name}", split_key, say, f"training split: {spec.use} ({rollout.name})"):
+        le_env_jobs.mix(data.root, [rollout], split_dir, mix_cfg, force=True)
+        run.mark_done(f"split/{split_name}", split_key)
+    train_cfg = train_config_for(cfg, spec, run)
+    key = fingerprint(
+        run.stage_info("data").get("fingerprint"), split_key, read_sections(train_cfg), cfg.eval, cfg.online
+    )
+    stage = f"train/{spec.model_id}"
+    if reused(run, stage, key, say, title):
+        return load_result(run, spec.model_id)
+    need_ray()
+    result = train_and_evaluate(
+        train_cfg,
+        load_prepared(split_dir),
+        run.path("models", spec.model_id),
+        eval_config=cfg.eval,
+        progress=progress,
+        eval_data=data,
+    )
+    record = model_record(cfg, run, spec, result.metrics, result.history, result.export_dir, shop)
+    run.mark_done(stage, key)
+    return record
+
+
+LE_VIEW_DIR = "le_env"  # metrics/le_env/<model_id>.json: a model's figures in the LE environment
+
+
+def stage_sim_to_real(cfg: RunConfig, run: RunDir, data: PreparedData, le_ckpt: Path, say: StageLog) -> None:
+    """Every model's purchase rate in the LE environment, played with the shop's online protocol, for the
+    report's sim-to-real table; per model, redone when the model, the LE, ``le_env`` or ``online`` change."""
+    from learec.platform.eval.baselines import popularity_score_fn
+    from learec.platform.eval.sim_to_real import play_in_le
+    from learec.platform.jobs.le_env_jobs import load_world
+    from learec.serve.policy import ExportedPolicy
+
+    online = cfg.online
+    world = None
+    for record in load_results(run.root):
+        model_id = record["model_id"]
+        model_stage = "popularity" if model_id == "pop" else f"train/{model_id}"
+        key = fingerprint(
+            run.stage_info("le").get("fingerprint"),
+            cfg.le_env,
+            online,
+            cfg.seed,
+            run.stage_info(model_stage).get("fingerprint"),
+        )
+        stage = f"le_view/{model_id}"
+        if reused(run, stage, key, say, f"sim-to-real: {record['model']} s{record['seed']} in the LE"):
+            continue
+        if world is None:
+            env = replace(cfg.le_env, max_steps=online.max_steps, slate_size=online.k)
+            world, _ = load_world(le_ckpt, data.root, env)
+        if record.get("export_dir"):
+            score = ExportedPolicy.load(record["export_dir"]).score
+        else:
+            score = popularity_score_fn(data.popularity())
+        figures = play_in_le(world, score, online.n_sessions, online.k, cfg.seed)
+        atomic.write_json(
+            {"model_id": model_id, "le": figures}, run.path(RESULTS_DIR, LE_VIEW_DIR, f"{model_id}.json")
+        )
+        run.mark_done(stage, key)
 
 
 # results and report ------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def _labeling_section(lab: dict[str, Any]) -> str:
     )
 
 
-def _display_name(record: dict[str, Any]) -> str:
+def display_name(record: dict[str, Any]) -> str:
     return record["model"] + ("" if record["backbone"] == "-" else f" ({record['backbone']})")
 
 
@@ -82,7 +82,7 @@ def _off_policy_section(records: list[dict[str, Any]]) -> str | None:
     by_model: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         if r.get("off_policy") and r.get("online", {}).get(TRUE_VALUE) is not None:
-            by_model.setdefault(_display_name(r), []).append(r)
+            by_model.setdefault(display_name(r), []).append(r)
     if len(by_model) < 1:
         return None
     estimated = {
@@ -126,7 +126,7 @@ def _significance_section(records: list[dict[str, Any]]) -> str | None:
         path = Path(r.get("test_ranks", ""))
         if not r.get("test_ranks") or not path.is_file():
             continue
-        name = _display_name(r)
+        name = display_name(r)
         runs.setdefault(name, []).append(EventResults.load(path))
         scores.setdefault(name, []).append(float(r["offline"].get(SIGNIFICANCE_KEY, float("nan"))))
         algo_of[name] = r["algo"]
@@ -146,6 +146,68 @@ def _significance_section(records: list[dict[str, Any]]) -> str | None:
         "per target group: the difference of mean NDCG@10 with its 95 % interval from a bootstrap over "
         "test sessions (2,000 resamples; per-event values averaged over the model's seeds). A difference "
         "whose interval holds 0 is a **tie**.\n\n" + "\n".join(lines)
+    )
+
+
+def load_le_view(run_root: Path) -> dict[str, dict[str, Any]]:
+    """``{model_id: figures in the LE environment}`` the run's sim-to-real stage stored."""
+    from learec.platform.jobs.pipeline import LE_VIEW_DIR, RESULTS_DIR
+
+    folder = Path(run_root) / RESULTS_DIR / LE_VIEW_DIR
+    return {p.stem: json.loads(p.read_text(encoding="utf-8"))["le"] for p in sorted(folder.glob("*.json"))}
+
+
+def sim_to_real_summary(
+    records: list[dict[str, Any]], le_view: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The sim-to-real table of the models played in the LE (``sim_to_real.summarise``), each judged against
+    CE of its backbone; None when no model was."""
+    from learec.platform.eval.sim_to_real import summarise
+
+    rows = [
+        {
+            "group": display_name(r),
+            "le": le_view[r["model_id"]],
+            "true": r["online"],
+            "offline": r["offline"],
+        }
+        for r in records
+        if r["model_id"] in le_view and r.get("online")
+    ]
+    if not rows:
+        return None
+    backbone_of = {display_name(r): r["backbone"] for r in records}
+
+    def reference_of(groups: list[str]) -> Any:
+        ce = {backbone_of[g]: g for g in groups if g.startswith("CE ")}
+        first = next(iter(ce.values()), None)
+        return lambda group: ce.get(backbone_of.get(group, ""), first)
+
+    summary = summarise(rows, reference_of)
+    summary["protocol"] = {k: rows[0]["le"].get(k, 0) for k in ("n_sessions", "k")}
+    return summary
+
+
+def _sim_to_real_section(records: list[dict[str, Any]], le_view: dict[str, dict[str, Any]]) -> str | None:
+    """Each model's purchase rate in the LE environment next to its true one in the shop, with the verdict
+    against CE of the same backbone (``platform/eval/sim_to_real.py``)."""
+    from learec.platform.eval.sim_to_real import markdown
+
+    summary = sim_to_real_summary(records, le_view)
+    if summary is None:
+        return None
+    protocol = summary["protocol"]
+    return (
+        "Each policy played in the LE environment (the LE checkpoint as the user, `le_env.*`) and in the "
+        f"shop simulator (the truth) with the same protocol: {int(protocol['n_sessions'])} sessions, top-"
+        f"{int(protocol['k'])} slates outside the history. Purchase rate = purchases of recommended items "
+        "per slate; exp. = its expectation over the users' dice; gap = LE − shop (exp.). Verdict against CE "
+        "of the same backbone: better = a mean gain larger than either side's seed std; "
+        '"LE only" marks a model that beats CE only inside the LE environment.\n\n'
+        + markdown(summary)
+        + "\n\nSpearman between the LE and the shop expected purchase rates: "
+        f"{summary['spearman_models_expected']:.2f} over models × seeds, "
+        f"{summary['spearman_groups_expected']:.2f} over models."
     )
 
 
@@ -208,6 +270,9 @@ def build_run_report(run_root: Path) -> Path:
     off_policy = _off_policy_section(records)
     if off_policy:
         report.add_section("Off-policy estimates", off_policy)
+    sim_to_real = _sim_to_real_section(records, load_le_view(run_root))
+    if sim_to_real:
+        report.add_section("Sim-to-real: the LE environment vs the shop", sim_to_real)
     for summary in sweeps:
         report.add_section(f"Sweep {summary['sweep']}", report_section(summary))
     return write_report(run_root, report)

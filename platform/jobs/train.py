@@ -58,8 +58,11 @@ def train_and_evaluate(
     labels_dir: Path | None = None,
     eval_config: EvalConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    eval_data: PreparedData | None = None,
 ) -> TrainJobResult:
-    """Fit ``train_cfg`` (an RLlib TrainConfig) on ``data`` (PreparedData); evaluate on val and test."""
+    """Fit ``train_cfg`` (an RLlib TrainConfig) on ``data`` (PreparedData); evaluate on val and test of
+    ``eval_data`` (default ``data``; a generated training split is evaluated on the logged data it was
+    mixed from, with the logs' popularity for novelty)."""
     from learec.platform.eval.protocol import EvalConfig, evaluate, evaluate_detailed
     from learec.platform.eval.significance import TEST_RANKS, save_ranked
     from learec.platform.jobs.ray_runtime import quiet_ray_logs
@@ -98,10 +101,11 @@ def train_and_evaluate(
         on_iteration=on_iteration,
     )
     policy = ExportedPolicy.load(result.export_dir)
-    popularity = data.popularity()
-    val = evaluate(policy.score, data.transitions("val"), data.n_items, eval_config, popularity)
+    ev = eval_data or data
+    popularity = ev.popularity()
+    val = evaluate(policy.score, ev.transitions("val"), ev.n_items, eval_config, popularity)
     test, ranked = evaluate_detailed(
-        policy.score, data.transitions("test"), data.n_items, eval_config, popularity
+        policy.score, ev.transitions("test"), ev.n_items, eval_config, popularity
     )
     save_ranked(ranked, out_dir / TEST_RANKS)
     history = [(int(i), dict(losses)) for i, losses in result.history]
