@@ -35,6 +35,22 @@ def learec(*args: str, cwd: Path | None = None, timeout: float = 300) -> subproc
     )
 
 
+# A `learec run` small enough for an integration test: tiny shop, tiny LE, a fraction of an epoch, one seed.
+TINY_RUN: dict[str, object] = {
+    "shop.n_items": 120,
+    "shop.n_users": 80,
+    "shop.n_sessions": 300,
+    "le.item_token_epochs": 1,
+    "le.steps": 20,
+    "le.tiny_hidden": 32,
+    "le.tiny_intermediate": 64,
+    "le.heldout_pairs": 64,
+    "train.epochs": 0.3,  # the length comes from the data: a few iterations
+    "online.n_sessions": 30,
+    "online.ope_sessions": 60,
+    "experiment.seeds": "0",
+}
+
 SERVE_PORTS = range(18100, 18200)  # this project's loopback range for Serve tests
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from support import TINY_RUN
 
 from learec.platform.data import schema
 from learec.platform.eval.protocol import EvalConfig
@@ -16,19 +17,8 @@ from learec.platform.jobs.evaluate import evaluate_exported
 from learec.platform.jobs.pipeline import load_results, run_pipeline
 
 TINY = {
-    "shop.n_items": 120,
-    "shop.n_users": 80,
-    "shop.n_sessions": 300,
-    "le.item_token_epochs": 1,
-    "le.steps": 20,
-    "le.tiny_hidden": 32,
-    "le.tiny_intermediate": 64,
-    "le.heldout_pairs": 64,
+    **TINY_RUN,
     "labeling.rows_per_part": 500,
-    "train.epochs": 0.3,  # the length comes from the data: a few iterations
-    "online.n_sessions": 30,
-    "online.ope_sessions": 60,
-    "experiment.seeds": "0",
     "experiment.algos": "ce,sqn,dpo",
     "experiment.variants": "base,lea",
 }

@@ -8,25 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port
+from support import TINY_RUN, free_port
 
 from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import build_config
 from learec.platform.jobs.pipeline import load_results, run_pipeline
 
 TINY = {
-    "shop.n_items": 120,
-    "shop.n_users": 80,
-    "shop.n_sessions": 300,
-    "le.item_token_epochs": 1,
-    "le.steps": 20,
-    "le.tiny_hidden": 32,
-    "le.tiny_intermediate": 64,
-    "le.heldout_pairs": 64,
-    "train.epochs": 0.3,
-    "online.n_sessions": 30,
-    "online.ope_sessions": 60,
-    "experiment.seeds": "0",
+    **TINY_RUN,
     "experiment.algos": "ce",
     "experiment.variants": "base",
     "experiment.ppo_from": "ce",
