@@ -98,6 +98,13 @@ class LEConfig(Checked):
     item_words_in_prompt: bool = opt(
         False, "item words: the decoder's input vector of each item token adds its words too"
     )
+    item_row_dropout: float = opt(
+        0.0,
+        "training only: drop each item's own row from its item vector with this probability, so the "
+        "shared item words must carry the ranking (0: off)",
+        ge=0,
+        lt=1,
+    )
     history_pool: bool | None = opt(
         None,
         "state adds diag(u)·(mean item vector of the history), u learned from a constant (bag-of-items); "

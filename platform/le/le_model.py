@@ -42,6 +42,7 @@ class LEModel(nn.Module):
         history_pool: bool = False,
         item_words: ItemWords | None = None,
         words_in_prompt: bool = False,
+        row_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.lm = lm
@@ -54,6 +55,8 @@ class LEModel(nn.Module):
         # Shared word vectors of the catalogue text (item_words.py); optionally fed to the decoder too.
         self.item_words = item_words
         self.words_in_prompt = bool(words_in_prompt and item_words is not None)
+        # Training only: an item's own row is dropped at this rate so its shared words learn the ranking.
+        self.row_dropout = float(row_dropout)
         self.tokens_processed = 0
 
     @property
@@ -81,6 +84,9 @@ class LEModel(nn.Module):
             items = torch.arange(self.n_items, device=self.device)
         emb = self.lm.get_input_embeddings()
         rows = emb(items + self.prompts.offset)  # [..., e]
+        if self.training and self.row_dropout > 0:
+            keep = torch.rand(items.shape, device=rows.device) >= self.row_dropout
+            rows = rows * keep[..., None].to(rows.dtype) / (1.0 - self.row_dropout)
         if self.item_words is not None:
             rows = rows + self.item_words(items)
         if self.text_ids is None:

@@ -194,6 +194,7 @@ def build_model(config: LEConfig, texts: list[str], save_base_to: Path | None = 
         config.pools_history,
         words,
         config.item_words_in_prompt,
+        config.item_row_dropout,
     ).to(config.device)
     return BuiltModel(model, tok, base_info, trainable, init_rows, hidden, item_dim, words_info)
 

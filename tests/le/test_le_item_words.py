@@ -98,6 +98,25 @@ def test_words_in_prompt_feed_the_decoder(le_data) -> None:
         assert (not torch.allclose(before, after)) == in_prompt
 
 
+def test_item_row_dropout_drops_own_rows_in_training_only(le_data) -> None:
+    """Training: a dropped item's vector is its words alone, a kept one its row scaled by 1/(1-p) plus its
+    words; evaluation: row plus words, untouched."""
+    texts = item_texts(le_data["items"])
+    model = build_model(tiny_config(item_words="fields", item_row_dropout=0.5), texts).model
+    items = torch.arange(N_ITEMS)
+    with torch.no_grad():
+        rows = model.item_embeddings()
+        words = model.item_words(items)
+        model.eval()
+        assert torch.allclose(model.item_vectors(), rows + words)
+        model.train()
+        torch.manual_seed(0)
+        trained = model.item_vectors()
+    dropped = torch.isclose(trained, words).all(-1)
+    kept = torch.isclose(trained, 2.0 * rows + words).all(-1)
+    assert bool((dropped | kept).all()) and 0 < int(dropped.sum()) < N_ITEMS
+
+
 @pytest.fixture(scope="module")
 def unseen_items_setup(le_data, tmp_path_factory):
     """Train LEs on sessions that never touch items 32-39; held-out sessions of the same categories do."""
