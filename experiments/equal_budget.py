@@ -2,6 +2,9 @@
 
     python experiments/equal_budget.py --dataset shop          # or movielens, otto
     python experiments/equal_budget.py --dataset shop --trials 6 --iterations 400 --only sqn-lea-gru4rec
+    python experiments/equal_budget.py --dataset shop --collect      # results from every finished sweep
+    python experiments/equal_budget.py --dataset shop --only sqn-lea-sasrec --set le.item_row_dropout=0.3 \
+        --runs-dir runs/equal_budget_rowdrop --results experiments/results/equal_budget_shop_rowdrop.json
 
 Contenders: most popular (nothing to tune), CE on GRU4Rec and on SASRec (the non-RL baselines), and SQN,
 SNQN, SA2C x {base, LE state, LE reward, LEA} x {GRU4Rec, SASRec}. Each learned contender is one Ray Tune
@@ -104,6 +107,29 @@ def contenders() -> list[Contender]:
     return out
 
 
+def run_settings(dataset: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The dataset's fixed run settings with the ``--set key.path=value`` overrides merged in."""
+    doc = json.loads(json.dumps(DATASETS[dataset]))  # a deep copy
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set takes KEY=VALUE with a dotted run-config key, got {item!r}")
+        *parents, leaf = key.split(".")
+        node = doc
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return doc
+
+
+def results_path(args: argparse.Namespace) -> Path:
+    return args.results or RESULTS / f"equal_budget_{args.dataset}.json"
+
+
+def finished(dataset: str, c: Contender, args: argparse.Namespace) -> bool:
+    return (args.runs_dir / dataset / "sweeps" / c.name / "summary.json").is_file()
+
+
 def sweep_file(dataset: str, c: Contender, args: argparse.Namespace, folder: Path) -> Path:
     """The contender's sweep file: the dataset's run config, the variant's switches, the shared budget."""
     from learec.platform.jobs.variants import VARIANTS
@@ -123,7 +149,7 @@ def sweep_file(dataset: str, c: Contender, args: argparse.Namespace, folder: Pat
     if c.algo == "sa2c":  # the advantage-weighted phase covers the second half of training
         train["sa2c"] |= {"warmup_steps": args.iterations // 2}
     doc = {
-        **DATASETS[dataset],
+        **run_settings(dataset, args),
         "name": dataset,
         "runs_dir": str(args.runs_dir),
         "train": train,
@@ -169,7 +195,8 @@ def popularity(dataset: str, args: argparse.Namespace) -> dict[str, Any]:
     from learec.platform.jobs.config import RunConfig
     from learec.platform.jobs.run_dir import RunDir
 
-    cfg = from_dict(RunConfig, {**DATASETS[dataset], "name": dataset, "runs_dir": str(args.runs_dir)})
+    settings = {**run_settings(dataset, args), "name": dataset, "runs_dir": str(args.runs_dir)}
+    cfg = from_dict(RunConfig, settings)
     run = RunDir.create(cfg.runs_dir, cfg.name)
     data = pipeline.stage_data(cfg, run, pipeline._noop_progress)
     pipeline.stage_popularity(cfg, run, data, pipeline._shop(cfg))
@@ -238,15 +265,36 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "equal_budget")
     parser.add_argument("--only", default="", help="comma-separated contender names (default: all)")
     parser.add_argument("--fresh", action="store_true", help="rerun sweeps that already finished")
+    parser.add_argument(
+        "--collect",
+        action="store_true",
+        help="run nothing: rebuild the results from every contender whose sweep has finished",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="run-config override for every contender, dotted (le.item_row_dropout=0.3); repeatable",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="results JSON (default experiments/results/equal_budget_<dataset>.json)",
+    )
     parser.add_argument("--table", action="store_true", help="print the stored results as markdown and stop")
     args = parser.parse_args()
     if args.table:
-        print(markdown(json.loads((RESULTS / f"equal_budget_{args.dataset}.json").read_text())))
+        print(markdown(json.loads(results_path(args).read_text())))
         return
     args.runs_dir = args.runs_dir.resolve()
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
-    chosen = [c for c in contenders() if not args.only or c.name in args.only.split(",")]
+    names = set(args.only.split(",")) if args.only else None
+    chosen = [c for c in contenders() if names is None or c.name in names]
+    if args.collect:
+        chosen = [c for c in chosen if finished(args.dataset, c, args)]
     pop = popularity(args.dataset, args)
     rows: list[dict[str, Any]] = [
         {
@@ -289,7 +337,7 @@ def main() -> None:
             entry["significance_vs_baseline"] = significance(summaries[best["name"]], summaries[base["name"]])
         headline[group] = entry
 
-    out = RESULTS / f"equal_budget_{args.dataset}.json"
+    out = results_path(args)
     payload = {
         "dataset": args.dataset,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
