@@ -99,9 +99,9 @@ class LEConfig(Checked):
         False, "item words: the decoder's input vector of each item token adds its words too"
     )
     item_row_dropout: float = opt(
-        0.0,
+        0.3,
         "training only: drop each item's own row from its item vector with this probability, so the "
-        "shared item words must carry the ranking (0: off)",
+        "shared item words must carry the ranking (0: off; used only with item words)",
         ge=0,
         lt=1,
     )

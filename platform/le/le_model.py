@@ -55,7 +55,8 @@ class LEModel(nn.Module):
         # Shared word vectors of the catalogue text (item_words.py); optionally fed to the decoder too.
         self.item_words = item_words
         self.words_in_prompt = bool(words_in_prompt and item_words is not None)
-        # Training only: an item's own row is dropped at this rate so its shared words learn the ranking.
+        # Training only: an item's own row is dropped at this rate so its shared words learn the ranking
+        # (with item words only: without them a dropped item would have no vector at all).
         self.row_dropout = float(row_dropout)
         self.tokens_processed = 0
 
@@ -84,7 +85,7 @@ class LEModel(nn.Module):
             items = torch.arange(self.n_items, device=self.device)
         emb = self.lm.get_input_embeddings()
         rows = emb(items + self.prompts.offset)  # [..., e]
-        if self.training and self.row_dropout > 0:
+        if self.training and self.row_dropout > 0 and self.item_words is not None:
             keep = torch.rand(items.shape, device=rows.device) >= self.row_dropout
             rows = rows * keep[..., None].to(rows.dtype) / (1.0 - self.row_dropout)
         if self.item_words is not None:

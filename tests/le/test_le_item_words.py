@@ -115,6 +115,11 @@ def test_item_row_dropout_drops_own_rows_in_training_only(le_data) -> None:
     dropped = torch.isclose(trained, words).all(-1)
     kept = torch.isclose(trained, 2.0 * rows + words).all(-1)
     assert bool((dropped | kept).all()) and 0 < int(dropped.sum()) < N_ITEMS
+    # Without item words a dropped item would have no vector: the option is not applied.
+    plain = build_model(tiny_config(item_words="off", item_row_dropout=0.5), texts).model
+    plain.train()
+    with torch.no_grad():
+        assert torch.equal(plain.item_vectors(), plain.item_embeddings())
 
 
 @pytest.fixture(scope="module")
