@@ -1,16 +1,21 @@
-"""Every recorded experiment config still loads and validates against the current RunConfig."""
+"""Every recorded experiment config still loads and validates against the current RunConfig; the sweep
+files among them (a ``sweep:`` section) load as sweeps."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import yaml
 from support import REPO_ROOT
 
 from learec.platform.jobs.config import RunConfig
 from learec.platform.jobs.config_file import build_config
+from learec.platform.jobs.sweep_spec import load_sweep
 
-EXPERIMENTS = sorted((REPO_ROOT / "experiments").glob("*.yaml"))
+ALL = sorted((REPO_ROOT / "experiments").glob("*.yaml"))
+SWEEPS = [p for p in ALL if "sweep" in (yaml.safe_load(p.read_text()) or {})]
+EXPERIMENTS = [p for p in ALL if p not in SWEEPS]
 
 
 def test_there_are_experiment_configs() -> None:
@@ -25,3 +30,10 @@ def test_experiment_config_loads(path: Path) -> None:
         assert getattr(cfg.train, algo).double_q is False, f"{path.name}: train.{algo}.double_q"
     assert cfg.train.sa2c.warmup_steps < 2000
     assert cfg.train.params.lea_reward == cfg.prep.reward_click
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.name)
+def test_experiment_sweep_loads(path: Path) -> None:
+    spec = load_sweep(path)
+    assert spec.dimensions, f"{path.name}: empty search space"
+    assert getattr(spec.run.train, spec.run.train.algo).double_q is False, f"{path.name}: Polyak target"
