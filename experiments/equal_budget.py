@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -175,7 +176,9 @@ def sweep_file(dataset: str, c: Contender, args: argparse.Namespace, folder: Pat
 
 
 def run_contender(dataset: str, c: Contender, args: argparse.Namespace) -> dict[str, Any]:
-    from learec.platform.jobs.sweep import run_sweep, sweep_dir
+    from ray import tune
+
+    from learec.platform.jobs.sweep import TUNE_DIR, run_sweep, sweep_dir
     from learec.platform.jobs.sweep_spec import load_sweep
 
     spec = load_sweep(sweep_file(dataset, c, args, args.runs_dir / dataset / "equal_budget"))
@@ -183,7 +186,11 @@ def run_contender(dataset: str, c: Contender, args: argparse.Namespace) -> dict[
     done = out / "summary.json"
     if not done.is_file() or args.fresh:
         started = time.perf_counter()
-        run_sweep(spec, say=lambda line: print(f"[{c.name}] {line}", flush=True))
+        if args.fresh and out.is_dir():  # asked for: this contender's earlier sweep goes
+            shutil.rmtree(out)
+        # An interrupted sweep (its Tune folder there, no summary yet) continues where it stopped.
+        resume = tune.Tuner.can_restore(str(out / TUNE_DIR))
+        run_sweep(spec, resume=resume, say=lambda line: print(f"[{c.name}] {line}", flush=True))
         print(f"[{c.name}] {time.perf_counter() - started:.0f} s", flush=True)
     return json.loads(done.read_text())
 
@@ -264,7 +271,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="test seeds of each best")
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "equal_budget")
     parser.add_argument("--only", default="", help="comma-separated contender names (default: all)")
-    parser.add_argument("--fresh", action="store_true", help="rerun sweeps that already finished")
+    parser.add_argument(
+        "--fresh", action="store_true", help="delete the chosen contenders' earlier sweeps and run them again"
+    )
     parser.add_argument(
         "--collect",
         action="store_true",
