@@ -44,6 +44,7 @@ from learec.platform.jobs.grid import (
 )
 from learec.platform.jobs.run_dir import RunDir
 from learec.platform.jobs.variants import VARIANTS, Variant
+from learec.platform.le.quality_check import weak_le_warning
 from learec.rllib_algos.common.train_config import TrainConfig
 from learec.rllib_algos.registry import ALGORITHMS
 
@@ -276,6 +277,9 @@ def stage_le(
     le_jobs.train(cfg.le, data.root, ckpt, progress=progress, force=True)
     metrics = le_jobs.evaluate(ckpt, data.root, shop=shop)
     atomic.write_json(metrics, run.path(RESULTS_DIR, "le.json"))
+    warning = weak_le_warning(metrics)
+    if warning:
+        say(f"warning: {warning}")
     run.mark_done("le", key)
     return ckpt
 

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from learec.platform.eval.report import RunReport, write_report
+from learec.platform.le.quality_check import weak_le_warning
 
 # The simulator returns more; these are the ones a reader compares (the JSON files keep the rest).
 ONLINE_COLUMNS = (
@@ -45,7 +46,9 @@ def _le_section(le: dict[str, Any]) -> str:
         "often the reward model scores the next item above a random un-interacted item, next to a "
         "popularity and a co-occurrence scorer on the same pairs. On the synthetic shop, the LE reward is "
         "also compared with the true utility (Spearman) and its positive actions with the true top-k.\n\n"
-        "| metric | value |\n|---|---|\n" + rows
+        "| metric | value |\n|---|---|\n"
+        + rows
+        + (f"\n\n**Warning**: {warning}." if (warning := weak_le_warning(le)) else "")
     )
 
 

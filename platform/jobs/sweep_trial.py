@@ -1,9 +1,10 @@
 """One Tune trial: the run config with the sampled values, trained by the ``Training`` of ``learec train``.
 
-The trial validates every ``train.eval_every`` iterations on the **val** split (the test split is never
-read during a sweep), reports HR/NDCG@k for clicks and purchases as ``val/<metric>@<k>/<event>`` next
-to the losses, and checkpoints the RLlib algorithm with each report, so ASHA can stop it between reports
-and ``Tuner.restore`` can continue it after an interrupted sweep.
+The trial validates every ``train.eval_every`` iterations (unset: every epoch) on the **val** split (the
+test split is never read during a sweep; ASHA, not ``train.patience``, decides when a trial stops),
+reports HR/NDCG@k for clicks and purchases as ``val/<metric>@<k>/<event>`` next to the losses, and
+checkpoints the RLlib algorithm with each report, so ASHA can stop it between reports and
+``Tuner.restore`` can continue it after an interrupted sweep.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def run_trial(config: dict[str, Any], ctx: TrialContext) -> None:
             with checkpoint.as_directory() as folder:
                 training.restore(Path(folder))
         val_rows = data.transitions("val")
-        every = cfg.train.eval_every or training.iterations
+        every = training.eval_interval or training.iterations
         while not training.done:
             losses: dict[str, float] = {}
             for _ in range(min(every, training.iterations - training.iteration)):

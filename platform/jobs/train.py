@@ -91,6 +91,14 @@ def train_and_evaluate(
         if progress is not None:
             progress(task, iteration, total, loss_detail(losses))
 
+    ev = eval_data or data
+    popularity = ev.popularity()
+    val_rows = ev.transitions("val")
+
+    def validate(score: Callable) -> dict[str, float]:
+        return evaluate(score, val_rows, ev.n_items, eval_config, popularity)
+
+    # Early stopping keeps the best weights on val (train.patience); an empty val split cannot select.
     result = fit(
         train_cfg,
         inputs,
@@ -99,18 +107,31 @@ def train_and_evaluate(
         out_dir=out_dir,
         raw_ids=data.raw_ids(),
         on_iteration=on_iteration,
+        val_fn=validate if val_rows.num_rows else None,
     )
+    stopped = result.metrics.get("stopped_iteration")
+    if progress is not None and stopped is not None and stopped < total:  # end the bar where training ended
+        best = result.metrics["best_iteration"]
+        progress(task, stopped, stopped, f"early stop, kept the best on val (iteration {best})")
     policy = ExportedPolicy.load(result.export_dir)
-    ev = eval_data or data
-    popularity = ev.popularity()
-    val = evaluate(policy.score, ev.transitions("val"), ev.n_items, eval_config, popularity)
+    val = evaluate(policy.score, val_rows, ev.n_items, eval_config, popularity)
     test, ranked = evaluate_detailed(
         policy.score, ev.transitions("test"), ev.n_items, eval_config, popularity
     )
     save_ranked(ranked, out_dir / TEST_RANKS)
     history = [(int(i), dict(losses)) for i, losses in result.history]
     atomic.write_json(
-        {"config": to_dict(train_cfg), "val": val, "test": test, "history": history},
+        {
+            "config": to_dict(train_cfg),
+            "val": val,
+            "test": test,
+            "history": history,
+            "training": {
+                k: result.metrics[k]
+                for k in ("iterations", "best_iteration", "stopped_iteration")
+                if k in result.metrics
+            },
+        },
         out_dir / "metrics.json",
     )
     return TrainJobResult(Path(result.checkpoint_dir), Path(result.export_dir), test, val, history)

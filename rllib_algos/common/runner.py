@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import math
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import pyarrow.parquet as pq
 import torch
 
 from learec.platform.common.fields import to_dict
+from learec.rllib_algos.common.early_stopping import BestOnVal
 from learec.rllib_algos.common.heads import RecNetwork
 from learec.rllib_algos.common.lea_rewards import read_reward_scale
 from learec.rllib_algos.common.offline_input import (
@@ -101,6 +103,21 @@ def local_scorer(algo: Any, n_items: int, state_len: int, params: RecRLParams) -
     return load_served(params.backbone, n_items, state_len, net1)
 
 
+def _save_replacing(training: Training, path: Path) -> Path:
+    """``training.save`` into ``path`` through a sibling temp folder, so ``path`` is never half-written."""
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    training.save(tmp)
+    return _promote(tmp, path)
+
+
+def _promote(src: Path, dst: Path) -> Path:
+    """Move the checkpoint folder ``src`` to ``dst``, replacing what was there."""
+    shutil.rmtree(dst, ignore_errors=True)
+    src.rename(dst)
+    return dst
+
+
 def score_fn(net: RecNetwork) -> ScoreFn:
     """The network's serving scores as an evaluation ``ScoreFn`` (lengths come from the padding)."""
 
@@ -111,13 +128,24 @@ def score_fn(net: RecNetwork) -> ScoreFn:
     return score
 
 
-def planned_iterations(config: TrainConfig, files: Sequence[str], batch_size: int) -> int:
-    """Training iterations of ``config``: ``iterations``, or enough for ``epochs`` passes over ``files``."""
-    if config.epochs <= 0:
-        return config.iterations
+def iterations_per_epoch(config: TrainConfig, files: Sequence[str], batch_size: int) -> int:
+    """Iterations of one pass over the rows of ``files`` (one batch per learner each)."""
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-    per_iter = batch_size * max(1, config.num_learners)
-    return max(1, math.ceil(config.epochs * rows / per_iter))
+    return max(1, math.ceil(rows / (batch_size * max(1, config.num_learners))))
+
+
+def planned_iterations(config: TrainConfig, files: Sequence[str], batch_size: int) -> int:
+    """Training iterations of ``config``: ``iterations`` when set, else ``epochs`` passes over ``files``."""
+    if config.iterations is not None:
+        return config.iterations
+    return max(1, math.ceil(config.epochs * iterations_per_epoch(config, files, batch_size)))
+
+
+def validation_interval(config: TrainConfig, files: Sequence[str], batch_size: int) -> int:
+    """Iterations between validations: ``eval_every``, or one epoch when it is unset (0: at the end only)."""
+    if config.eval_every is not None:
+        return config.eval_every
+    return iterations_per_epoch(config, files, batch_size)
 
 
 class Training:
@@ -143,6 +171,7 @@ class Training:
         rl_config = build_config(config, files, n_items, state_len)
         self.params: RecRLParams = rl_config.params
         self.iterations = planned_iterations(config, files, self.params.batch_size)
+        self.eval_interval = validation_interval(config, files, self.params.batch_size)
         self.iteration = 0
         self.history: list[tuple[int, dict[str, float]]] = []
         torch.manual_seed(config.seed)
@@ -226,27 +255,55 @@ def fit(
     on_iteration: Callable[[int, dict], None] | None = None,
     val_fn: Callable[[ScoreFn], dict] | None = None,
 ) -> FitResult:
-    """Train ``config.algo``, checkpoint to ``out_dir/checkpoint``, export to ``out_dir/policy``."""
+    """Train ``config.algo``, checkpoint to ``out_dir/checkpoint``, export to ``out_dir/policy``.
+
+    With ``val_fn`` the weights are validated every ``Training.eval_interval`` iterations and at the end;
+    with ``config.patience`` > 0 training stops after that many validations without a better
+    ``config.select_metric``, and the best weights seen (not the last) are checkpointed and exported.
+    """
     from learec.rllib_algos.common.export import export_policy
 
     out_dir = Path(out_dir)
     training = Training(config, train_path, n_items, state_len, out_dir / "ray_logs")
+    tracker = BestOnVal(config.select_metric, config.patience) if val_fn is not None else None
+    best_dir, final_dir = out_dir / "checkpoint.best", out_dir / "checkpoint"
     val: dict[str, Any] = {}
+    best_val: dict[str, Any] = {}
     try:
         while not training.done:
             losses = training.step()
             it = training.iteration
             if on_iteration is not None:
                 on_iteration(it, losses)
-            if val_fn is not None and config.eval_every and it % config.eval_every == 0 and not training.done:
-                val = dict(val_fn(training.scorer()))
-                log.info("iteration %d: %s", it, val)
+            interval = training.eval_interval
+            if tracker is None or not interval or it % interval or training.done:
+                continue
+            val = dict(val_fn(training.scorer()))
+            log.info("iteration %d: %s", it, val)
+            if config.patience and tracker.update(val, it):
+                best_val = val
+                _save_replacing(training, best_dir)
+            elif tracker.exhausted:
+                log.info(
+                    "early stop at iteration %d: best %s %.4f at %d",
+                    it,
+                    tracker.key,
+                    tracker.best,
+                    tracker.best_iteration,
+                )
+                break
         if val_fn is not None:
             val = dict(val_fn(training.scorer()))
-        checkpoint = training.save(out_dir / "checkpoint")
+        if tracker is not None and config.patience and not tracker.update(val, training.iteration):
+            checkpoint, val = _promote(best_dir, final_dir), best_val  # an earlier validation was better
+        else:
+            checkpoint = _save_replacing(training, final_dir)
+        shutil.rmtree(best_dir, ignore_errors=True)
     finally:
         training.stop()
     history = training.history
     metrics = {**(history[-1][1] if history else {}), **val, "iterations": training.iterations}
+    if tracker is not None and tracker.best_iteration is not None:
+        metrics.update(best_iteration=tracker.best_iteration, stopped_iteration=training.iteration)
     export_dir = export_policy(checkpoint, out_dir / "policy", raw_ids, training.train_config_dict(), metrics)
     return FitResult(checkpoint, export_dir, history, metrics)

@@ -49,12 +49,34 @@ class TrainConfig(Checked):
     sa2c: SA2CParams = opt(SA2CParams(), "SA2C's own fields, read when algo is sa2c")
     cql: CQLParams = opt(CQLParams(), "discrete CQL's own fields, read when algo is cql")
     dpo: DPOParams = opt(DPOParams(), "DPO's own fields, read when algo is dpo")
-    iterations: int = opt(
-        200, "training iterations (one batch per learner each); ignored when epochs > 0", ge=1
+    iterations: int | None = opt(
+        None,
+        "training iterations (one batch per learner each); when set it wins over epochs; none: the "
+        "length comes from epochs and the data size",
+        ge=1,
     )
-    epochs: float = opt(0.0, "passes over the training rows; > 0 sets iterations from the data size", ge=0)
-    eval_every: int = opt(
-        0, "call the validation function every this many iterations; 0: only at the end", ge=0
+    epochs: float = opt(
+        8.0,
+        "passes over the training rows when iterations is not set, so the budget scales with the data "
+        "(8 epochs: 443 iterations on the default shop)",
+        gt=0,
+    )
+    eval_every: int | None = opt(
+        None,
+        "validate every this many iterations (early stopping, sweep reports); none: once per epoch; "
+        "0: only at the end",
+        ge=0,
+    )
+    patience: int = opt(
+        3,
+        "early stopping: end training after this many validations in a row without a better "
+        "select_metric and export the best weights seen; 0: run the whole budget and export the last",
+        ge=0,
+    )
+    select_metric: str = opt(
+        "ndcg@10/purchase",
+        "val metric (higher is better) that early stopping keeps the best of; when val has no such "
+        "events (no purchases in the log) the same metric on clicks is used",
     )
     num_learners: int = opt(
         0, "0: learn in the driver; 1 or 2: remote learners (DDP across them)", choices=(0, 1, 2)

@@ -87,6 +87,7 @@ def test_fit_checkpoint_and_export(
             iterations=2,
             num_learners=num_learners,
             eval_every=1,
+            patience=0,  # the last weights are exported (early stopping: the next test)
         ),
         tiny_transitions,
         N_ITEMS,
@@ -123,6 +124,54 @@ def test_fit_checkpoint_and_export(
         out2 = again.forward_inference({Columns.OBS: torch.as_tensor(s)})[Columns.ACTION_DIST_INPUTS].numpy()
     np.testing.assert_array_equal(out2, expected)
     assert policy.manifest["algo"] == algo and policy.raw_ids == raw_ids
+
+
+def test_fit_stops_early_and_exports_the_best_weights_on_val(
+    ray_cluster, tiny_transitions: Path, raw_ids: list[str], tmp_path: Path
+) -> None:
+    """Validation peaks at iteration 2, then fails twice: with patience 2 training ends at iteration 4 and
+    the checkpoint and the export hold the iteration-2 weights, not the last ones."""
+    import json
+
+    from learec.rllib_algos.common.runner import Training
+
+    peak = [0.5, 0.9, 0.4, 0.3, 0.2]  # val purchase NDCG@10 of the 1st, 2nd, ... validation
+    mean_scores: list[float] = []
+
+    def val_fn(score):
+        s = states()
+        mean_scores.append(float(score(s, (s != N_ITEMS).sum(-1)).mean()))
+        return {"ndcg@10/purchase": peak[len(mean_scores) - 1], "ndcg@10/click": 0.1}
+
+    cfg = TrainConfig(
+        algo="sqn",
+        params=RecRLParams(backbone=BACKBONE, batch_size=32),
+        iterations=8,
+        eval_every=1,
+        patience=2,
+        select_metric="ndcg@10/purchase",
+    )
+    seen: list[int] = []
+    result = fit(
+        cfg,
+        tiny_transitions,
+        N_ITEMS,
+        STATE_LEN,
+        tmp_path,
+        raw_ids,
+        on_iteration=lambda it, _: seen.append(it),
+        val_fn=val_fn,
+    )
+    assert seen == [1, 2, 3, 4]  # stopped after two validations without a better value
+    assert result.metrics["best_iteration"] == 2 and result.metrics["stopped_iteration"] == 4
+    assert result.metrics["ndcg@10/purchase"] == 0.9  # the metrics are those of the kept weights
+    state = json.loads((result.checkpoint_dir / Training.STATE_FILE).read_text())
+    assert state["iteration"] == 2
+    s = states()
+    got = ExportedPolicy.load(result.export_dir).score(s, (s != N_ITEMS).sum(-1))
+    assert float(got.mean()) == pytest.approx(mean_scores[1], abs=1e-5)
+    assert float(got.mean()) != pytest.approx(mean_scores[3], abs=1e-5)
+    assert not (tmp_path / "checkpoint.best").exists()
 
 
 def test_training_save_and_restore_continues_with_the_same_weights(
