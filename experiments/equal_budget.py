@@ -143,6 +143,7 @@ def sweep_file(dataset: str, c: Contender, args: argparse.Namespace, folder: Pat
         "algo": c.algo,
         "iterations": args.iterations,
         "eval_every": max(1, args.iterations // 4),
+        "patience": 0,  # the best config's test retrains run the whole budget, as the recorded figures did
         "params": params,
     }
     if c.algo in RL_ALGOS:  # a Polyak target: the served network learns on every batch (shop_rl.yaml)

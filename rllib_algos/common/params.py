@@ -38,7 +38,12 @@ class RecRLParams(Checked):
     lea_augment_k: int = opt(
         0, "LEA: LE positive actions per row used as extra CE targets and TD transitions", ge=0
     )
-    lea_ce_weight: float = opt(0.1, "beta: weight of the CE terms of the LE positives", ge=0)
+    lea_ce_weight: float = opt(
+        0.01,
+        "beta: weight of the CE term of each LE positive; every tuned LEA sweep chose the smallest weight "
+        "it tried (0.011) and larger ones trade the logged target for the LE's items (EXPERIMENTS.md)",
+        ge=0,
+    )
     lea_reward: float | None = opt(
         None,
         "reward of an LE positive in its TD transition when lea_reward_source is constant; none: the click "
