@@ -45,7 +45,8 @@ ScoreFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 EVENT_TYPES = (schema.CLICK, schema.PURCHASE)  # is_buy 0 -> click, 1 -> purchase
 NEW_PREFIX = "new_"  # groups of events whose target is not in the state: new_click, new_purchase
-TARGET_GROUPS = (*EVENT_TYPES, *(NEW_PREFIX + e for e in EVENT_TYPES))
+ALL_EVENTS = "all"  # clicks and purchases together: the "overall" figure of rating logs and leave-one-out
+TARGET_GROUPS = (*EVENT_TYPES, ALL_EVENTS, *(NEW_PREFIX + e for e in EVENT_TYPES))
 COVERAGE, NOVELTY = "coverage", "novelty"
 
 
@@ -209,8 +210,8 @@ def metrics_from_ranks(
     config: EvalConfig = EvalConfig(),
     is_new: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Average each configured metric at each k over click and purchase events (and, with ``is_new``,
-    over the new-item events of each type)."""
+    """Average each configured metric at each k over click events, purchase events and all events
+    together (and, with ``is_new``, over the new-item events of each type)."""
     ranks, is_buy = np.asarray(ranks), np.asarray(is_buy, dtype=bool)
     if ranks.shape != is_buy.shape:
         raise ValueError(f"ranks {ranks.shape} and is_buy {is_buy.shape} must have the same shape")
@@ -220,6 +221,7 @@ def metrics_from_ranks(
         if is_new.shape != ranks.shape:
             raise ValueError(f"is_new {is_new.shape} and ranks {ranks.shape} must have the same shape")
         groups += [(NEW_PREFIX + event, mask & is_new) for event, mask in groups]
+    groups.append((ALL_EVENTS, np.ones_like(is_buy)))
     out: dict[str, float] = {}
     for group, mask in groups:
         n = int(mask.sum())

@@ -19,6 +19,7 @@ from learec.platform.common import atomic
 from learec.platform.data import schema
 from learec.platform.eval.metrics import METRICS
 from learec.platform.eval.protocol import (
+    ALL_EVENTS,
     COVERAGE,
     NEW_PREFIX,
     NOVELTY,
@@ -40,6 +41,7 @@ CURVES_PLOT = "training_curves.png"
 EVENT_TITLES = {
     schema.CLICK: "Clicks",
     schema.PURCHASE: "Purchases",
+    ALL_EVENTS: "All events (clicks and purchases together)",
     NEW_PREFIX + schema.CLICK: "Clicks on new items",
     NEW_PREFIX + schema.PURCHASE: "Purchases of new items",
 }
@@ -218,8 +220,9 @@ def _offline_section(report: RunReport, summaries: list[ModelSummary], plots: di
         f"Each event of each {report.split}-split session is a target: the model sees the previous items "
         f"(at most the state length) and ranks **all** items; no sampled negatives (SQN protocol). "
         "HR@k is the share of targets ranked in the top k; NDCG@k also rewards a higher position "
-        "(1 / log2(1 + rank)). Clicks and purchases are scored separately. Cells are mean ± std over "
-        "seeds (sample std; one seed shows the mean alone); the best mean per column is **bold**. "
+        "(1 / log2(1 + rank)). Clicks and purchases are scored separately, then together (all events). "
+        "Cells are mean ± std over seeds (sample std; one seed shows the mean alone); the best mean per "
+        "column is **bold**. "
         "Ties between scores count against the target.",
     ]
     directions = {

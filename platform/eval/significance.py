@@ -25,7 +25,7 @@ import numpy as np
 from learec.platform.common.atomic import atomic_path
 from learec.platform.data import schema
 from learec.platform.eval import metrics as metric_registry
-from learec.platform.eval.protocol import NEW_PREFIX, RankedTargets
+from learec.platform.eval.protocol import ALL_EVENTS, NEW_PREFIX, RankedTargets
 
 TEST_RANKS = "test_ranks.npz"  # per-event test results beside a trained model (train job, popularity)
 TIE, BETTER, WORSE = "tie", "better", "worse"
@@ -61,7 +61,9 @@ class EventResults:
             raise ValueError(f"{path}: not a per-event results file ({exc}); retrain the model") from None
 
     def mask(self, group: str) -> np.ndarray:
-        """The events of a target group (``click``, ``purchase``, ``new_click``, ``new_purchase``)."""
+        """The events of a target group: ``click``, ``purchase``, ``all``, ``new_click``, ``new_purchase``."""
+        if group == ALL_EVENTS:
+            return np.ones_like(self.is_buy)
         new = group.startswith(NEW_PREFIX)
         event = group[len(NEW_PREFIX) :] if new else group
         if event not in (schema.CLICK, schema.PURCHASE):
@@ -165,7 +167,7 @@ def compare_models(
     reference: str,
     metric: str = "ndcg",
     k: int = 10,
-    groups: Sequence[str] = (schema.CLICK, schema.PURCHASE, NEW_PREFIX + schema.CLICK),
+    groups: Sequence[str] = (schema.CLICK, schema.PURCHASE, ALL_EVENTS, NEW_PREFIX + schema.CLICK),
     n_boot: int = 2000,
 ) -> dict[str, dict[str, Comparison]]:
     """``{model: {group: Comparison against reference}}`` for every model but the reference."""

@@ -75,8 +75,9 @@ class TrainConfig(Checked):
     )
     select_metric: str = opt(
         "ndcg@10/purchase",
-        "val metric (higher is better) that early stopping keeps the best of; when val has no such "
-        "events (no purchases in the log) the same metric on clicks is used",
+        "val metric (higher is better) that early stopping keeps the best of, <metric>@<k>/<group> with "
+        "group click, purchase, all (both together) or new_click; a purchase metric on a log without "
+        "purchases falls back to the same metric on clicks",
     )
     num_learners: int = opt(
         0, "0: learn in the driver; 1 or 2: remote learners (DDP across them)", choices=(0, 1, 2)

@@ -77,10 +77,18 @@ def test_hand_computed_clicks_and_purchases(five_events) -> None:
         "hr@3/new_purchase": 1.0,
         "ndcg@3/new_purchase": 0.5,
     }
+    # All events together: ranks [1, 0, 3, 2, 0] over the five targets.
+    want |= {
+        "n/all": 5.0,
+        "hr@1/all": 2 / 5,
+        "hr@2/all": 3 / 5,
+        "hr@4/all": 1.0,
+        "ndcg@4/all": (1 / math.log2(3) + 1 + 1 / math.log2(5) + 0.5 + 1) / 5,
+    }
     for key, value in want.items():
         assert got[key] == pytest.approx(value), key
-    # 4 counts + {hr, ndcg} x {click, purchase, new_click, new_purchase} x 4 ks + coverage@4
-    assert len(got) == 4 + 2 * 4 * 4 + 1
+    # 5 counts + {hr, ndcg} x {click, purchase, all, new_click, new_purchase} x 4 ks + coverage@4
+    assert len(got) == 5 + 2 * 5 * 4 + 1
 
 
 def test_keys_are_stable_and_parseable(five_events) -> None:
@@ -89,6 +97,7 @@ def test_keys_are_stable_and_parseable(five_events) -> None:
     assert parse_metric_key("ndcg@10/purchase") == ("ndcg", 10, "purchase")
     assert parse_metric_key("n/click") is None
     assert parse_metric_key("ndcg@10/new_purchase") == ("ndcg", 10, "new_purchase")
+    assert parse_metric_key("ndcg@10/all") == ("ndcg", 10, "all")
     assert parse_metric_key("coverage@20") is None
     assert {"hr@10/new_click", "n/new_purchase", "coverage@20"} <= set(got)
 

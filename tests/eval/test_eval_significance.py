@@ -64,6 +64,7 @@ def test_round_trip_and_compare(tmp_path) -> None:
     loaded = EventResults.load(path)
     assert loaded.ranks.tolist() == [0, 3, 30] and loaded.session_id.tolist() == [5, 5, 6]
     assert loaded.mask("new_purchase").tolist() == [False, False, True]
+    assert loaded.mask("all").tolist() == [True, True, True]
     out = compare_models({"x": [loaded], "y": [loaded]}, reference="y")
     assert set(out) == {"x"} and out["x"]["purchase"].delta == 0.0
     with pytest.raises(ValueError, match="not a per-event results file"):
