@@ -267,6 +267,7 @@ def fit(
     training = Training(config, train_path, n_items, state_len, out_dir / "ray_logs")
     tracker = BestOnVal(config.select_metric, config.patience) if val_fn is not None else None
     best_dir, final_dir = out_dir / "checkpoint.best", out_dir / "checkpoint"
+    shutil.rmtree(best_dir, ignore_errors=True)  # left by a run killed mid-way: never promote it
     val: dict[str, Any] = {}
     best_val: dict[str, Any] = {}
     try:
