@@ -5,7 +5,8 @@ dataset in ``experiments/results/le_quality.json``) and writes a table (stdout) 
 test pair accuracy (mean ± std over LE seeds) next to co-occurrence and popularity fitted on the same
 users and on every training user.
 
-    python experiments/le_data_curve.py --dataset movielens --out experiments/results/le_data_curve_movielens.png
+    python experiments/le_data_curve.py --dataset movielens \
+        --out experiments/results/le_data_curve_movielens.png
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def main() -> None:
     for fraction, key, m in rows:
         print(
             f"| {fraction:.0%} | {m['le/pair_acc']:.3f} ± {m['le/pair_acc_std']:.3f} | "
-            f"{m['cooc_subset/pair_acc']:.3f} | {m['cooc/pair_acc']:.3f} | {m['pop_subset/pair_acc']:.3f} | `{key}` |"
+            f"{m['cooc_subset/pair_acc']:.3f} | {m['cooc/pair_acc']:.3f} | "
+            f"{m['pop_subset/pair_acc']:.3f} | `{key}` |"
         )
 
     x = [r[0] for r in rows]
