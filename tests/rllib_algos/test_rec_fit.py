@@ -46,6 +46,13 @@ def states() -> np.ndarray:
     return np.asarray(transitions_table(10, seed=9, labeled=False)[schema.STATE].to_pylist())
 
 
+def fit_tiny(cfg: TrainConfig, transitions: Path, out: Path, raw_ids: list[str], val_fn) -> tuple:
+    """``fit`` on the tiny transitions; returns the result and the iterations it reported."""
+    seen: list[int] = []
+    result = fit(cfg, transitions, N_ITEMS, STATE_LEN, out, raw_ids, lambda it, _: seen.append(it), val_fn)
+    return result, seen
+
+
 @pytest.mark.parametrize(
     ("algo", "num_learners", "switches"),
     [
@@ -70,7 +77,6 @@ def test_fit_checkpoint_and_export(
 ) -> None:
     """0, 1 and 2 learners finish (no deadlock on 2 cores); the export ranks like the checkpoint."""
     params = RecRLParams(backbone=BACKBONE, batch_size=64, **switches)
-    seen: list[int] = []
     vals: list[float] = []
 
     def val_fn(score):
@@ -78,7 +84,7 @@ def test_fit_checkpoint_and_export(
         vals.append(float(score(s, (s != N_ITEMS).sum(-1)).mean()))
         return {"val/mean_score": vals[-1]}
 
-    result = fit(
+    result, seen = fit_tiny(
         TrainConfig(
             algo=algo,
             params=params,
@@ -90,12 +96,9 @@ def test_fit_checkpoint_and_export(
             patience=0,  # the last weights are exported (early stopping: the next test)
         ),
         tiny_transitions,
-        N_ITEMS,
-        STATE_LEN,
         tmp_path,
         raw_ids,
-        on_iteration=lambda it, losses: seen.append(it),
-        val_fn=val_fn,
+        val_fn,
     )
     assert seen == [1, 2] and len(vals) == 2
     assert [it for it, _ in result.history] == [1, 2]
@@ -151,17 +154,7 @@ def test_fit_stops_early_and_exports_the_best_weights_on_val(
         patience=2,
         select_metric="ndcg@10/purchase",
     )
-    seen: list[int] = []
-    result = fit(
-        cfg,
-        tiny_transitions,
-        N_ITEMS,
-        STATE_LEN,
-        tmp_path,
-        raw_ids,
-        on_iteration=lambda it, _: seen.append(it),
-        val_fn=val_fn,
-    )
+    result, seen = fit_tiny(cfg, tiny_transitions, tmp_path, raw_ids, val_fn)
     assert seen == [1, 2, 3, 4]  # stopped after two validations without a better value
     assert result.metrics["best_iteration"] == 2 and result.metrics["stopped_iteration"] == 4
     assert result.metrics["ndcg@10/purchase"] == 0.9  # the metrics are those of the kept weights
