@@ -48,6 +48,7 @@ NEW_PREFIX = "new_"  # groups of events whose target is not in the state: new_cl
 ALL_EVENTS = "all"  # clicks and purchases together: the "overall" figure of rating logs and leave-one-out
 TARGET_GROUPS = (*EVENT_TYPES, ALL_EVENTS, *(NEW_PREFIX + e for e in EVENT_TYPES))
 COVERAGE, NOVELTY = "coverage", "novelty"
+_WARNED_EMPTY: set[str] = set()  # target groups already reported empty (see metrics_from_ranks)
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,9 @@ def metrics_from_ranks(
     for group, mask in groups:
         n = int(mask.sum())
         out[count_key(group)] = float(n)
-        if n == 0 and not group.startswith(NEW_PREFIX):  # new-item groups are empty on some logs by design
+        if n == 0 and not group.startswith(NEW_PREFIX) and group not in _WARNED_EMPTY:
+            # once per process: training validates every epoch, and new-item groups are empty by design
+            _WARNED_EMPTY.add(group)
             log.warning("no %s events to evaluate: %s metrics are NaN", group, group)
         for name in config.metrics:
             fn = metric_registry.get(name).fn

@@ -281,3 +281,18 @@ def test_new_item_groups_and_beyond_accuracy(make_transitions) -> None:
     share = (popularity + 1) / (popularity.sum() + n_items)
     want = -np.log2(share[[2, 0, 3, 0, 4, 0, 5, 0]]).mean()
     assert got["novelty@2"] == pytest.approx(want)
+
+
+def test_an_empty_target_group_is_reported_once(monkeypatch, caplog) -> None:
+    """Training validates every epoch: a log without purchases warns once, not once per validation."""
+    from learec.platform.eval import protocol
+
+    monkeypatch.setattr(protocol, "_WARNED_EMPTY", set())
+    ranks, is_buy = np.array([0, 3]), np.array([False, False])
+    with caplog.at_level("WARNING", logger=protocol.__name__):
+        for _ in range(3):
+            got = protocol.metrics_from_ranks(ranks, is_buy, EvalConfig(ks=(1,)))
+    assert math.isnan(got["hr@1/purchase"]) and got["hr@1/click"] == 0.5
+    assert [r.getMessage() for r in caplog.records].count(
+        "no purchase events to evaluate: purchase metrics are NaN"
+    ) == 1
