@@ -7,6 +7,7 @@ Kept free of Ray/RLlib imports so that the CLI and config files can build it che
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from learec.platform.common.fields import Checked, opt
@@ -18,6 +19,9 @@ from learec.rllib_algos.registry import ALGORITHMS
 from learec.rllib_algos.sa2c.params import SA2CParams
 from learec.rllib_algos.snqn.params import SNQNParams
 from learec.rllib_algos.sqn.params import SQNParams
+
+# A val metric key as the evaluation writes it (platform/eval/protocol.py: metric_key, TARGET_GROUPS).
+SELECT_METRIC = re.compile(r"[a-z_]+@[1-9][0-9]*/(new_)?(click|purchase)|[a-z_]+@[1-9][0-9]*/all")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,14 @@ class TrainConfig(Checked):
     )
     data: OfflineInput = opt(OfflineInput(), "Ray Data resources of the offline input")
     seed: int = opt(0, "seed of torch, the coin flip and the negatives")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not SELECT_METRIC.fullmatch(self.select_metric):
+            raise ValueError(
+                f"select_metric must look like ndcg@10/purchase (<metric>@<k>/<group>, group one of "
+                f"click, purchase, all, new_click, new_purchase), got {self.select_metric!r}"
+            )
 
     @property
     def algo_params(self) -> AlgoParams:

@@ -45,3 +45,14 @@ def test_iterations_win_over_epochs_and_epochs_are_the_default() -> None:
     assert TrainConfig(iterations=5).iterations == 5
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(epochs=0)
+
+
+@pytest.mark.parametrize("bad", ["ndcg10/purchase", "ndcg@10/buy", "ndcg@0/click", "ndcg@10", "new_all"])
+def test_a_malformed_select_metric_fails_when_the_config_is_built(bad: str) -> None:
+    with pytest.raises(ValueError, match="select_metric must look like ndcg@10/purchase"):
+        TrainConfig(select_metric=bad)
+
+
+@pytest.mark.parametrize("good", ["ndcg@10/purchase", "hr@20/click", "ndcg@5/all", "mrr@10/new_click"])
+def test_well_formed_select_metrics_are_accepted(good: str) -> None:
+    assert TrainConfig(select_metric=good).select_metric == good
