@@ -3,7 +3,7 @@ per-event test results, with each model compared to a reference model (EXPERIMEN
 default budget on a leave-one-out log").
 
     python experiments/loo_table.py runs/movielens_loo runs/movielens_loo_200it runs/movielens_loo_10ep \
-        --reference sqn-base-gru4rec --out experiments/results/movielens_loo.json
+        runs/movielens_loo_selall --reference sqn-base-gru4rec --out experiments/results/movielens_loo.json
 
 Reads ``models/<model>-s<seed>/test_ranks.npz`` (written by every training job), so runs made before the
 "all events" group existed are scored the same way as new ones.
